@@ -1,0 +1,33 @@
+package io.quantmesh.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code quantmesh} command. Each subcommand is a small class in this package. */
+@Command(name = "quantmesh", mixinStandardHelpOptions = true, version = "quantmesh 0.1.0",
+        description = "Compress LLMs to ~2 bits per weight and serve them.",
+        subcommands = {CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+            // One line, a distinct exit code: scripts and humans both need the reason, not a stack trace.
+            cmd.getErr().println("quantmesh " + cmd.getCommandName() + ": " + ex.getMessage());
+            if (System.getenv("QUANTMESH_DEBUG") != null) ex.printStackTrace(cmd.getErr());
+            return ex instanceof IllegalArgumentException || ex instanceof java.io.IOException ? 2 : 1;
+        });
+        return cl;
+    }
+}
