@@ -11,7 +11,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>For blocks of B columns (processing order), for each column j of the block: fit the group's parameters if
  * j starts a group; {@code q = quantize(w_j)}; {@code e = (w_j − q) / U_jj}; {@code W[:, j+1:end] −= e·U[j, j+1:end]}
  * inside the block; after the block, {@code W[:, end:] −= E·U[block, end:]} as one matrix product (lazy batch
- * update). B = 1 is the unblocked algorithm; every B gives the same result up to float rounding.
+ * update). B = 1 is the unblocked algorithm; every B gives the same result up to float rounding. (With
+ * {@link PreparedHessian.Feedback#LDL} the same steps run with F and s from the LDL form instead of U, U_jj.)
  *
  * <p>Layout and parallelism: the loop works on Wᵀ (a column is contiguous) in float32; U is float32 too (computed
  * in double). Row r of W only ever receives errors of row r, so rows are cut into bands (multiples of 64 and of
@@ -32,31 +33,39 @@ public final class GptqLoop {
      * @param actOrder   process columns by descending diag H
      * @param threads    threads for the Cholesky, the row bands and the loss; 0 = all cores
      * @param proxyLoss  compute tr((W−Q)H(W−Q)ᵀ) (O(rows·cols²), about as much work as the loop itself)
+     * @param feedback   U = chol(H⁻¹) as in DESIGN §3, or the equivalent, cheaper LDL form (see
+     *                   {@link PreparedHessian})
      */
-    public record Options(double dampening, int blockSize, boolean actOrder, int threads, boolean proxyLoss) {
+    public record Options(double dampening, int blockSize, boolean actOrder, int threads, boolean proxyLoss,
+            PreparedHessian.Feedback feedback) {
         public Options {
             if (blockSize < 1) throw new IllegalArgumentException("block size must be >= 1, got " + blockSize);
             if (threads < 0) throw new IllegalArgumentException("threads must be >= 0, got " + threads);
         }
 
         public static Options defaults() {
-            return new Options(PreparedHessian.DEFAULT_DAMPENING, 128, false, 0, true);
+            return new Options(PreparedHessian.DEFAULT_DAMPENING, 128, false, 0, true,
+                    PreparedHessian.Feedback.INVERSE_CHOLESKY);
         }
 
         public Options withActOrder(boolean on) {
-            return new Options(dampening, blockSize, on, threads, proxyLoss);
+            return new Options(dampening, blockSize, on, threads, proxyLoss, feedback);
         }
 
         public Options withBlockSize(int b) {
-            return new Options(dampening, b, actOrder, threads, proxyLoss);
+            return new Options(dampening, b, actOrder, threads, proxyLoss, feedback);
         }
 
         public Options withThreads(int t) {
-            return new Options(dampening, blockSize, actOrder, t, proxyLoss);
+            return new Options(dampening, blockSize, actOrder, t, proxyLoss, feedback);
         }
 
         public Options withProxyLoss(boolean on) {
-            return new Options(dampening, blockSize, actOrder, threads, on);
+            return new Options(dampening, blockSize, actOrder, threads, on, feedback);
+        }
+
+        public Options withFeedback(PreparedHessian.Feedback f) {
+            return new Options(dampening, blockSize, actOrder, threads, proxyLoss, f);
         }
 
         Parallel parallel() {
@@ -84,7 +93,7 @@ public final class GptqLoop {
         long t0 = System.nanoTime();
         checkWeights(w, rows, cols);
         PreparedHessian prepared = PreparedHessian.of(h, cols, options.dampening(), options.actOrder(),
-                options.parallel());
+                options.feedback(), options.parallel());
         long t1 = System.nanoTime();
         return quantize(w, rows, cols, prepared, h, quantizer, t0, t1);
     }
@@ -121,6 +130,10 @@ public final class GptqLoop {
 
     private <C> GptqResult<C> quantize(float[] w, int rows, int cols, PreparedHessian prepared, double[] h,
             ColumnQuantizer<C> quantizer, long t0, long tHessian) {
+        if (prepared.feedback() == PreparedHessian.Feedback.LDL && quantizer.groupSize() != -1) {
+            throw new IllegalArgumentException("LDL feedback equals GPTQ only for quantizers without mid-loop group "
+                    + "fits; this one fits groups of " + quantizer.groupSize() + " columns: use INVERSE_CHOLESKY");
+        }
         float[] wt = transposed(w, rows, cols, prepared.permutation(), prepared.dead());
         Run<C> run = new Run<>(wt, rows, cols, prepared, quantizer, options.blockSize());
         long t1 = System.nanoTime();
@@ -172,7 +185,9 @@ public final class GptqLoop {
     private static final class Run<C> {
         final float[] wt;               // Wᵀ (cols × rows) in processing order; column j becomes Q once done
         final int rows, cols, block, group, bandRows;
-        final float[] u;                // U (cols × cols) upper, or null for round-to-nearest
+        final float[] f;                // feedback matrix F (cols × cols, upper), or null for round-to-nearest
+        final float[] divisor;          // s_j: e_j = (x_j − q_j) / s_j
+        final float[] source;           // x: the current Wᵀ (U form) or a copy of the original (LDL form)
         final ColumnQuantizer.Session<C> session;
         final AtomicLong columnNanos = new AtomicLong(), propagationNanos = new AtomicLong();
 
@@ -181,7 +196,9 @@ public final class GptqLoop {
             this.rows = rows;
             this.cols = cols;
             this.block = block;
-            this.u = prepared == null ? null : prepared.u();
+            this.f = prepared == null ? null : prepared.f();
+            this.divisor = prepared == null ? null : prepared.divisor();
+            this.source = prepared != null && prepared.feedback() == PreparedHessian.Feedback.LDL ? wt.clone() : wt;
             int g = quantizer.groupSize();
             if (g == 0 || g < -1) throw new IllegalArgumentException("quantizer group size " + g);
             this.group = g == -1 ? cols : g;
@@ -211,25 +228,25 @@ public final class GptqLoop {
                     if (j % group == 0) session.fitGroup(j / group, r0, r1, groupColumns(w, errors, j, b0, b1));
                     int off = r0 + j * rows;
                     session.quantize(j, r0, r1, wt, off, q, 0);
-                    if (u == null) {
+                    if (f == null) {
                         System.arraycopy(q, 0, wt, off, width);
                         continue;
                     }
-                    float d = u[j * cols + j];
+                    float d = divisor[j];
                     int eo = (j - b0) * width;
                     for (int r = 0; r < width; r++) {
-                        e[eo + r] = (wt[off + r] - q[r]) / d;
+                        e[eo + r] = (source[off + r] - q[r]) / d;
                         wt[off + r] = q[r];
                     }
-                    if (j + 1 < b1) {   // W[:, j+1:b1] -= e_j · U[j, j+1:b1]
+                    if (j + 1 < b1) {   // W[:, j+1:b1] -= e_j · F[j, j+1:b1]
                         MatMul.subtractAtB(w.window(j + 1, 0, b1 - j - 1, width),
-                                new FloatMatrix(u, j * cols + j + 1, 1, b1 - j - 1, cols), errors.window(j - b0, 0, 1, width));
+                                new FloatMatrix(f, j * cols + j + 1, 1, b1 - j - 1, cols), errors.window(j - b0, 0, 1, width));
                     }
                 }
-                if (u != null && b1 < cols) {   // W[:, b1:] -= E · U[b0:b1, b1:]
+                if (f != null && b1 < cols) {   // W[:, b1:] -= E · F[b0:b1, b1:]
                     long t = System.nanoTime();
                     MatMul.subtractAtB(w.window(b1, 0, cols - b1, width),
-                            new FloatMatrix(u, b0 * cols + b1, b1 - b0, cols - b1, cols), errors.window(0, 0, b1 - b0, width));
+                            new FloatMatrix(f, b0 * cols + b1, b1 - b0, cols - b1, cols), errors.window(0, 0, b1 - b0, width));
                     propagation += System.nanoTime() - t;
                 }
             }
@@ -244,14 +261,14 @@ public final class GptqLoop {
         FloatMatrix groupColumns(FloatMatrix w, FloatMatrix errors, int j, int b0, int b1) {
             int count = Math.min(group, cols - j);
             FloatMatrix current = w.window(j, 0, count, w.cols());
-            if (u == null || j == b0 || j + count <= b1) return current;
+            if (f == null || j == b0 || j + count <= b1) return current;
             float[] copy = new float[count * w.cols()];
             FloatMatrix fixed = FloatMatrix.of(copy, count, w.cols());
             for (int c = 0; c < count; c++) {
                 System.arraycopy(wt, current.offset() + c * current.stride(), copy, c * w.cols(), w.cols());
             }
             MatMul.subtractAtB(fixed.window(b1 - j, 0, j + count - b1, w.cols()),
-                    new FloatMatrix(u, b0 * cols + b1, j - b0, j + count - b1, cols),
+                    new FloatMatrix(f, b0 * cols + b1, j - b0, j + count - b1, cols),
                     errors.window(0, 0, j - b0, w.cols()));
             return fixed;
         }

@@ -17,19 +17,42 @@ import java.util.stream.IntStream;
  *   <li>act-order (optional): process columns by descending diag H (ties in index order, so the permutation is
  *       deterministic); H is permuted on both sides;</li>
  *   <li>damping: H_jj += λ·mean(diag H);</li>
- *   <li>U = upper Cholesky factor of H⁻¹ ({@link Cholesky#upperFactorOfInverse}), kept in float for the
- *       float32 weight updates.</li>
+ *   <li>the error-feedback matrix F, in float for the float32 weight updates. The loop does, per column j,
+ *       {@code e_j = (x_j − q_j) / s_j} and {@code W[:, k] −= e_j·F_jk} for k &gt; j, with either
+ *       <ul>
+ *         <li>{@link Feedback#INVERSE_CHOLESKY} (DESIGN §3, the GPTQ paper): F = U, the upper Cholesky factor of
+ *             H⁻¹, s_j = U_jj, x_j = the current (updated) column; or</li>
+ *         <li>{@link Feedback#LDL} (QuIP's LDLQ, proven equal to GPTQ): with H = V·Vᵀ, V upper, F_jk = −V_jk/V_kk,
+ *             s_j = 1, x_j = the ORIGINAL column. From W − Q = E·U and U = V⁻¹ follows E = (W − Q)·V, hence
+ *             W'_k = W_k + Σ_{j&lt;k} (W_j − Q_j)·V_jk/V_kk. Same Q without the triangular inverse: half the
+ *             Hessian work (n³/3 instead of 2n³/3). Only the value of the column being quantized is the same,
+ *             though: columns further on hold different intermediate values than in the U form, so a quantizer
+ *             that fits group parameters on later columns mid-loop (GPTQ's groups) would see other numbers.
+ *             The loop therefore accepts LDL only for quantizers with a single group (per-channel INT, fixed
+ *             codebooks: VQ, PCDVQ).</li>
+ *       </ul></li>
  * </ol>
  *
  * @param permutation position → original column (identity without act-order)
  * @param dead        original column → dead
- * @param u           U (n×n, row-major, upper) in processing order
+ * @param f           F (n×n, row-major, strictly upper part used) in processing order
+ * @param divisor     s_j per position
  */
-public record PreparedHessian(int n, int[] permutation, boolean[] dead, float[] u, double dampening) {
+public record PreparedHessian(int n, int[] permutation, boolean[] dead, Feedback feedback, float[] f, float[] divisor,
+        double dampening) {
+    /** How the error of a column is fed back to later columns; both give the same Q up to rounding. */
+    public enum Feedback {
+        /** F = chol(H⁻¹) upper, e = (w'_j − q_j)/U_jj — DESIGN §3 as written. */
+        INVERSE_CHOLESKY,
+        /** F from the UL Cholesky factor of H, e = w_j − q_j on the original weights (QuIP's LDLQ). */
+        LDL
+    }
+
     /** λ = 0.01 of mean(diag H), GPTQ's default. */
     public static final double DEFAULT_DAMPENING = 0.01;
 
-    public static PreparedHessian of(double[] h, int n, double dampening, boolean actOrder, Parallel par) {
+    public static PreparedHessian of(double[] h, int n, double dampening, boolean actOrder, Feedback feedback,
+            Parallel par) {
         if (n < 1) throw new IllegalArgumentException("Hessian must have at least one column, got n=" + n);
         if (h.length != (long) n * n) {
             throw new IllegalArgumentException("Hessian has " + h.length + " values, expected " + n + "x" + n);
@@ -58,18 +81,26 @@ public record PreparedHessian(int n, int[] permutation, boolean[] dead, float[] 
             for (int b = 0; b < n; b++) hp[a * n + b] = s[perm[a] * n + perm[b]];
             hp[a * n + a] += dampening * meanDiag;
         }
-        double[] u;
+        double[] factor;
         try {
-            u = Cholesky.upperFactorOfInverse(hp, n, par);
+            factor = feedback == Feedback.LDL ? Cholesky.ulFactor(hp, n, par) : Cholesky.upperFactorOfInverse(hp, n, par);
         } catch (NotPositiveDefiniteException e) {
             // the factorisation eliminates from the last column backwards, so this is where it broke down
             throw new IllegalArgumentException("Hessian is not positive definite after damping "
                     + dampening + "·mean(diag H): the Cholesky factorisation broke down at input column "
                     + perm[e.pivot()] + " (pivot " + e.value() + "; is H = 2/n·XᵀX of real activations?)", e);
         }
-        float[] uf = new float[n * n];
-        for (int i = 0; i < uf.length; i++) uf[i] = (float) u[i];
-        return new PreparedHessian(n, perm, dead, uf, dampening);
+        float[] f = new float[n * n], divisor = new float[n];
+        for (int j = 0; j < n; j++) {
+            if (feedback == Feedback.LDL) {
+                divisor[j] = 1f;
+                for (int k = j + 1; k < n; k++) f[j * n + k] = (float) (-factor[j * n + k] / factor[k * n + k]);
+            } else {
+                divisor[j] = (float) factor[j * n + j];
+                for (int k = j; k < n; k++) f[j * n + k] = (float) factor[j * n + k];
+            }
+        }
+        return new PreparedHessian(n, perm, dead, feedback, f, divisor, dampening);
     }
 
     /** (H + Hᵀ)/2, after checking that H is finite, nearly symmetric and has no negative diagonal. */
@@ -101,14 +132,9 @@ public record PreparedHessian(int n, int[] permutation, boolean[] dead, float[] 
         return s;
     }
 
-    /** Diagonal U_jj in processing order (U's diagonal is what rescales each column's error). */
-    public float diagonal(int position) {
-        return u[position * n + position];
-    }
-
     @Override
     public String toString() {
         return "PreparedHessian[n=" + n + ", dead=" + IntStream.range(0, n).filter(j -> dead[j]).count()
-                + ", actOrder=" + !Arrays.equals(permutation, IntStream.range(0, n).toArray()) + "]";
+                + ", actOrder=" + !Arrays.equals(permutation, IntStream.range(0, n).toArray()) + ", " + feedback + "]";
     }
 }

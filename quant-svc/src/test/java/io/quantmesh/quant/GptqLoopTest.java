@@ -57,27 +57,41 @@ class GptqLoopTest {
 
     @Test
     void blockedLazyBatchMatchesTheTextbookAlgorithm() {
-        // g = 96 does not align with B = 128: groups that start inside a block and reach past it exercise the
-        // pending-error correction of the group fit.
-        for (int g : new int[] {128, 96}) {
-            var quantizer = new MinMaxIntQuantizer(3, g);
-            for (boolean actOrder : new boolean[] {false, true}) {
-                float[] reference = NaiveGptq.quantize(W, ROWS, COLS, H, quantizer, 0.01, actOrder);
-                double refLoss = ProxyLoss.of(W, reference, ROWS, COLS, H, Parallel.of(2));
-                for (int b : new int[] {128, 1, 48}) {
-                    var result = new GptqLoop(GptqLoop.Options.defaults().withBlockSize(b).withActOrder(actOrder))
-                            .quantize(W, ROWS, COLS, H, quantizer);
-                    double mis = mismatch(reference, result.dequantized(), 1e-6f);
-                    String what = "g=" + g + " B=" + b + " actOrder=" + actOrder;
-                    System.out.printf("%s: mismatching entries %.5f%%, loss %.6g vs textbook %.6g%n", what, 100 * mis,
-                            result.proxyLoss(), refLoss);
-                    // Float32 lazy updates vs double textbook updates: a grid point may flip where a value sits on a
-                    // rounding boundary; everything else is identical.
-                    assertTrue(mis < 2e-3, what + ": " + mis);
-                    assertEquals(refLoss, result.proxyLoss(), 2e-3 * refLoss, what);
+        // g = 96 does not align with B = 128 or 48: groups that start inside a block and reach past it exercise the
+        // pending-error correction of the group fit. Both feedback forms must reproduce the textbook's Q (LDL only
+        // without mid-loop group fits, see ldlRefusesGroupedQuantizers).
+        for (var feedback : PreparedHessian.Feedback.values()) {
+            int[] groups = feedback == PreparedHessian.Feedback.LDL ? new int[] {-1} : new int[] {128, 96};
+            for (int g : groups) {
+                var quantizer = new MinMaxIntQuantizer(3, g);
+                for (boolean actOrder : new boolean[] {false, true}) {
+                    float[] reference = NaiveGptq.quantize(W, ROWS, COLS, H, quantizer, 0.01, actOrder);
+                    double refLoss = ProxyLoss.of(W, reference, ROWS, COLS, H, Parallel.of(2));
+                    for (int b : new int[] {128, 1, 48}) {
+                        var result = new GptqLoop(GptqLoop.Options.defaults().withBlockSize(b).withActOrder(actOrder)
+                                .withFeedback(feedback)).quantize(W, ROWS, COLS, H, quantizer);
+                        double mis = mismatch(reference, result.dequantized(), 1e-6f);
+                        String what = feedback + " g=" + g + " B=" + b + " actOrder=" + actOrder;
+                        System.out.printf("%s: mismatching entries %.5f%%, loss %.6g vs textbook %.6g%n", what,
+                                100 * mis, result.proxyLoss(), refLoss);
+                        // Float32 lazy updates vs double textbook updates: a grid point may flip where a value sits
+                        // on a rounding boundary; everything else is identical.
+                        assertTrue(mis < 2e-3, what + ": " + mis);
+                        assertEquals(refLoss, result.proxyLoss(), 2e-3 * refLoss, what);
+                    }
                 }
             }
         }
+    }
+
+    @Test
+    void ldlRefusesGroupedQuantizers() {
+        var ldl = new GptqLoop(GptqLoop.Options.defaults().withFeedback(PreparedHessian.Feedback.LDL));
+        assertMessage("INVERSE_CHOLESKY", () -> ldl.quantize(W, ROWS, COLS, H, new MinMaxIntQuantizer(3, 128)));
+        // and why: with groups the two forms really differ (the fit sees other intermediate values)
+        var q = new MinMaxIntQuantizer(3, 128);
+        PreparedHessian prepared = PreparedHessian.of(H, COLS, 0.01, false, PreparedHessian.Feedback.LDL, Parallel.of(2));
+        assertThrows(IllegalArgumentException.class, () -> loop().quantize(W, ROWS, COLS, prepared, H, q));
     }
 
     @Test
@@ -133,8 +147,12 @@ class GptqLoopTest {
 
     @Test
     void outputIsBitIdenticalForEveryThreadCount() {
-        var quantizer = new MinMaxIntQuantizer(2, 64);
         var options = GptqLoop.Options.defaults().withActOrder(true);
+        assertThreadCountInvariant(options, new MinMaxIntQuantizer(2, 64));
+        assertThreadCountInvariant(options.withFeedback(PreparedHessian.Feedback.LDL), new MinMaxIntQuantizer(2, -1));
+    }
+
+    private static void assertThreadCountInvariant(GptqLoop.Options options, MinMaxIntQuantizer quantizer) {
         var one = new GptqLoop(options.withThreads(1)).quantize(W, ROWS, COLS, H, quantizer);
         for (int threads : new int[] {2, 3}) {
             var other = new GptqLoop(options.withThreads(threads)).quantize(W, ROWS, COLS, H, quantizer);
@@ -186,7 +204,8 @@ class GptqLoopTest {
     @Test
     void aPreparedHessianIsReusableAcrossMatrices() {
         var quantizer = new MinMaxIntQuantizer(3, 128);
-        PreparedHessian prepared = PreparedHessian.of(H, COLS, 0.01, true, Parallel.of(2));
+        PreparedHessian prepared = PreparedHessian.of(H, COLS, 0.01, true, PreparedHessian.Feedback.INVERSE_CHOLESKY,
+                Parallel.of(2));
         float[] other = Synthetic.weights(64, COLS, 9);
         var direct = new GptqLoop(GptqLoop.Options.defaults().withActOrder(true)).quantize(other, 64, COLS, H, quantizer);
         var reused = loop().quantize(other, 64, COLS, prepared, H, quantizer);

@@ -49,8 +49,10 @@ class VectorColumnQuantizerTest {
             var coder = NearestCodeword.random(v, 64, 0.02, 13);
             var quantizer = new VectorColumnQuantizer(coder);
             for (boolean actOrder : new boolean[] {false, true}) {
-                var result = new GptqLoop(GptqLoop.Options.defaults().withActOrder(actOrder).withThreads(2))
-                        .quantize(W, ROWS, COLS, H, quantizer);
+                // fixed codebook, no group fits: the LDL feedback form applies and must agree too
+                var feedback = actOrder ? PreparedHessian.Feedback.LDL : PreparedHessian.Feedback.INVERSE_CHOLESKY;
+                var result = new GptqLoop(GptqLoop.Options.defaults().withActOrder(actOrder).withThreads(2)
+                        .withFeedback(feedback)).quantize(W, ROWS, COLS, H, quantizer);
                 float[] reference = NaiveGptq.quantize(W, ROWS, COLS, H, quantizer, 0.01, actOrder);
                 int bad = 0;
                 for (int i = 0; i < reference.length; i++) if (Math.abs(reference[i] - result.dequantized()[i]) > 1e-6f) bad++;

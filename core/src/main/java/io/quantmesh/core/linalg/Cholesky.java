@@ -28,9 +28,14 @@ public final class Cholesky {
         checkSquare(a, n);
         double[] l = new double[a.length];
         for (int i = 0; i < n; i++) System.arraycopy(a, i * n, l, i * n, i + 1);
+        factorInPlace(l, n, par);
+        return l;
+    }
+
+    /** Overwrites the lower triangle of {@code l} with its factor and zeroes the upper triangle. */
+    private static void factorInPlace(double[] l, int n, Parallel par) {
         for (int p0 = 0; p0 < n; p0 += NB) panel(l, n, p0, Math.min(n, p0 + NB), par);
         for (int i = 0; i < n; i++) java.util.Arrays.fill(l, i * n + i + 1, i * n + n, 0.0);
-        return l;
     }
 
     /** U upper triangular with {@code A = Uᵀ·U} (U = Lᵀ). */
@@ -54,26 +59,43 @@ public final class Cholesky {
     }
 
     /**
+     * The "UL" factor: V upper triangular with {@code H = V·Vᵀ}. With J the index reversal it is
+     * {@code J·chol(J·H·J)·J}: the ordinary factorisation run from the last index backwards.
+     *
+     * @throws NotPositiveDefiniteException if H is not SPD; the pivot is reported as an index of H (elimination
+     *     runs from n-1 down, so it is the first index, from the end, where the trailing block is not SPD)
+     */
+    public static double[] ulFactor(double[] h, int n, Parallel par) {
+        checkSquare(h, n);
+        double[] v = h.clone();
+        reverseInPlace(v);
+        try {
+            factorInPlace(v, n, par);
+        } catch (NotPositiveDefiniteException e) {
+            throw new NotPositiveDefiniteException("matrix", n - 1 - e.pivot(), e.value());
+        }
+        reverseInPlace(v);
+        return v;
+    }
+
+    /**
      * The upper triangular U with {@code H⁻¹ = Uᵀ·U} that GPTQ iterates over (row j of U holds the
      * rescaled inverse-Hessian row of column j once columns &lt; j are eliminated).
      *
-     * <p>Direct method, never forming H⁻¹: with J the index reversal, factor {@code J·H·J = M·Mᵀ} (M lower),
-     * so {@code H = V·Vᵀ} with {@code V = J·M·J} upper, and {@code H⁻¹ = (V⁻¹)ᵀ·V⁻¹}: U = V⁻¹ = J·M⁻¹·J. One
-     * Cholesky and one triangular inverse (2n³/3 flops) against chol → inverse → chol (4n³/3) of the reference
-     * GPTQ, and it cannot fail after the first factorisation succeeds, where chol(H⁻¹) of an ill-conditioned
-     * H can. The result is the unique Cholesky factor, so both routes agree to rounding (tested).
+     * <p>Direct method, never forming H⁻¹: with {@code H = V·Vᵀ} ({@link #ulFactor}, V upper),
+     * {@code H⁻¹ = (V⁻¹)ᵀ·V⁻¹}, so U = V⁻¹. One Cholesky and one triangular inverse (2n³/3 flops) against
+     * chol → inverse → chol (4n³/3) of the reference GPTQ, and it cannot fail after the first factorisation
+     * succeeds, where chol(H⁻¹) of an ill-conditioned H can. U is the unique Cholesky factor of H⁻¹, so both
+     * routes agree to rounding (tested).
      *
      * @throws NotPositiveDefiniteException if H is not SPD; the pivot is reported as an index of H
      */
     public static double[] upperFactorOfInverse(double[] h, int n, Parallel par) {
-        checkSquare(h, n);
-        double[] m;
-        try {
-            m = lower(reverse(h, n), n, par);
-        } catch (NotPositiveDefiniteException e) {
-            throw new NotPositiveDefiniteException("matrix", n - 1 - e.pivot(), e.value());
-        }
-        return reverse(Triangular.invertLower(m, n, par), n);
+        double[] m = ulFactor(h, n, par);
+        reverseInPlace(m);                              // J·V·J: lower triangular
+        double[] u = Triangular.invertLower(m, n, par);
+        reverseInPlace(u);                              // V⁻¹ = J·(J·V·J)⁻¹·J
+        return u;
     }
 
     /** Factors columns [p0, p1) and applies their update to the trailing lower triangle. */
@@ -130,11 +152,13 @@ public final class Cholesky {
         }
     }
 
-    /** J·A·J: element (i, j) ← (n-1-i, n-1-j). */
-    static double[] reverse(double[] a, int n) {
-        double[] r = new double[a.length];
-        for (int i = 0; i < a.length; i++) r[a.length - 1 - i] = a[i];
-        return r;
+    /** A ← J·A·J (element (i, j) ← (n-1-i, n-1-j)): for a row-major square matrix, reversing the array. */
+    static void reverseInPlace(double[] a) {
+        for (int i = 0, j = a.length - 1; i < j; i++, j--) {
+            double t = a[i];
+            a[i] = a[j];
+            a[j] = t;
+        }
     }
 
     static void checkSquare(double[] a, int n) {
