@@ -15,6 +15,7 @@ public final class VectorMath {
 
     /** {@code Σ a[ao+i]·b[bo+i]} for i < n. */
     public static float dot(float[] a, int ao, float[] b, int bo, int n) {
+        if (n < L) return tail(a, ao, b, bo, 0, n, 0f); // e.g. head dims below the lane count: skip vector setup
         int upper = FS.loopBound(n);
         FloatVector s0 = FloatVector.zero(FS), s1 = FloatVector.zero(FS);
         int i = 0;
@@ -23,18 +24,23 @@ public final class VectorMath {
             s1 = FloatVector.fromArray(FS, a, ao + i + L).fma(FloatVector.fromArray(FS, b, bo + i + L), s1);
         }
         if (i < upper) s0 = FloatVector.fromArray(FS, a, ao + i).fma(FloatVector.fromArray(FS, b, bo + i), s0);
-        float s = upper == 0 ? 0f : VectorMatmul.sumLanes(s0.add(s1), new float[L]);
-        for (int j = upper; j < n; j++) s += a[ao + j] * b[bo + j];
+        return tail(a, ao, b, bo, upper, n, VectorMatmul.sumLanes(s0.add(s1)));
+    }
+
+    private static float tail(float[] a, int ao, float[] b, int bo, int from, int n, float s) {
+        for (int j = from; j < n; j++) s += a[ao + j] * b[bo + j];
         return s;
     }
 
     /** {@code y[yo+i] += alpha·x[xo+i]} for i < n. */
     public static void axpy(float alpha, float[] x, int xo, float[] y, int yo, int n) {
         int upper = FS.loopBound(n);
-        FloatVector va = FloatVector.broadcast(FS, alpha);
         int i = 0;
-        for (; i < upper; i += L) {
-            FloatVector.fromArray(FS, x, xo + i).fma(va, FloatVector.fromArray(FS, y, yo + i)).intoArray(y, yo + i);
+        if (upper > 0) {
+            FloatVector va = FloatVector.broadcast(FS, alpha);
+            for (; i < upper; i += L) {
+                FloatVector.fromArray(FS, x, xo + i).fma(va, FloatVector.fromArray(FS, y, yo + i)).intoArray(y, yo + i);
+            }
         }
         for (; i < n; i++) y[yo + i] = Math.fma(x[xo + i], alpha, y[yo + i]);
     }

@@ -6,6 +6,7 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.Arena;
@@ -64,7 +65,6 @@ public final class VectorMatmul {
     private static void rows(Matrix w, float[] x, int tokens, float[] out, int from, int to) {
         int rows = w.rows(), cols = w.cols();
         boolean bf16 = w.dtype() == DType.BF16;
-        float[] lanes = new float[L];
         try (Arena arena = w.dtype() == DType.F16 ? Arena.ofConfined() : null) {
             MemorySegment scratch = arena == null ? null : arena.allocate((long) cols * 4, 64);
             for (int r = from; r < to; r++) {
@@ -76,8 +76,8 @@ public final class VectorMatmul {
                     off = 0;
                 }
                 int t = 0;
-                for (; t + BLOCK <= tokens; t += BLOCK) dot4(seg, off, bf16, x, cols, t, out, rows, r, lanes);
-                for (; t < tokens; t++) out[t * rows + r] = dot1(seg, off, bf16, x, t * cols, cols, lanes);
+                for (; t + BLOCK <= tokens; t += BLOCK) dot4(seg, off, bf16, x, cols, t, out, rows, r);
+                for (; t < tokens; t++) out[t * rows + r] = dot1(seg, off, bf16, x, t * cols, cols);
             }
         }
     }
@@ -101,7 +101,7 @@ public final class VectorMatmul {
         return Float.intBitsToFloat((seg.get(Matrix.I16_LE, off + 2L * k) & 0xffff) << 16);
     }
 
-    private static float dot1(MemorySegment seg, long off, boolean bf16, float[] x, int xo, int cols, float[] lanes) {
+    private static float dot1(MemorySegment seg, long off, boolean bf16, float[] x, int xo, int cols) {
         int upper = FS.loopBound(cols);
         FloatVector a0 = FloatVector.zero(FS), a1 = FloatVector.zero(FS);
         int k = 0;
@@ -110,14 +110,14 @@ public final class VectorMatmul {
             a1 = load(seg, off, bf16, k + L).fma(FloatVector.fromArray(FS, x, xo + k + L), a1);
         }
         if (k < upper) a0 = load(seg, off, bf16, k).fma(FloatVector.fromArray(FS, x, xo + k), a0);
-        float s = sumLanes(a0.add(a1), lanes);
+        float s = sumLanes(a0.add(a1));
         for (int c = upper; c < cols; c++) s += weight(seg, off, bf16, c) * x[xo + c];
         return s;
     }
 
     /** Four tokens t..t+3 against one row: same per-token order as {@link #dot1}. */
     private static void dot4(MemorySegment seg, long off, boolean bf16, float[] x, int cols, int t,
-                             float[] out, int rows, int r, float[] lanes) {
+                             float[] out, int rows, int r) {
         int upper = FS.loopBound(cols);
         int x0 = t * cols, x1 = x0 + cols, x2 = x1 + cols, x3 = x2 + cols;
         FloatVector a0 = FloatVector.zero(FS), b0 = FloatVector.zero(FS), c0 = FloatVector.zero(FS),
@@ -142,8 +142,8 @@ public final class VectorMatmul {
             c0 = w0.fma(FloatVector.fromArray(FS, x, x2 + k), c0);
             d0 = w0.fma(FloatVector.fromArray(FS, x, x3 + k), d0);
         }
-        float sa = sumLanes(a0.add(a1), lanes), sb = sumLanes(b0.add(b1), lanes);
-        float sc = sumLanes(c0.add(c1), lanes), sd = sumLanes(d0.add(d1), lanes);
+        float sa = sumLanes(a0.add(a1)), sb = sumLanes(b0.add(b1));
+        float sc = sumLanes(c0.add(c1)), sd = sumLanes(d0.add(d1));
         for (int c = upper; c < cols; c++) {
             float wc = weight(seg, off, bf16, c);
             sa += wc * x[x0 + c];
@@ -157,12 +157,23 @@ public final class VectorMatmul {
         out[(t + 3) * rows + r] = sd;
     }
 
-    /** Pairwise sum of the lanes in a fixed order (deterministic in every JIT tier). */
-    static float sumLanes(FloatVector v, float[] lanes) {
-        v.intoArray(lanes, 0);
-        for (int width = L >> 1; width > 0; width >>= 1) {
-            for (int i = 0; i < width; i++) lanes[i] += lanes[i + width];
+    /** For each halving step w = L/2, L/4, .., 1: lane i takes lane i + w (a rotation by w). */
+    @SuppressWarnings("unchecked")
+    private static final VectorShuffle<Float>[] HALVING = new VectorShuffle[Integer.numberOfTrailingZeros(L)];
+
+    static {
+        for (int k = 0, w = L >> 1; w > 0; k++, w >>= 1) {
+            int shift = w;
+            HALVING[k] = VectorShuffle.fromOp(FS, i -> (i + shift) % L);
         }
-        return lanes[0];
+    }
+
+    /**
+     * Pairwise sum of the lanes in a fixed tree (lane i += lane i + w for w = L/2 .. 1), made of exact lane-wise
+     * adds, so every JIT tier gives the same bits.
+     */
+    static float sumLanes(FloatVector v) {
+        for (VectorShuffle<Float> s : HALVING) v = v.add(v.rearrange(s));
+        return v.lane(0);
     }
 }
