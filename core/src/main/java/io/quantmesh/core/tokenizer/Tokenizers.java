@@ -17,12 +17,13 @@ public final class Tokenizers {
      */
     public static Tokenizer load(Path path, int vocabSize) throws IOException {
         if (Files.isRegularFile(path)) return loadFile(path, vocabSize);
-        if (!Files.isDirectory(path)) throw new NoSuchFileException(path.toString());
+        if (!Files.isDirectory(path)) throw new NoSuchFileException(path.toString(), null, "no such tokenizer file or directory");
         for (String name : new String[] {"tokenizer.json", RwkvWorldTokenizer.VOCAB_FILE, "tokenizer.bin"}) {
             Path f = path.resolve(name);
             if (Files.isRegularFile(f)) return loadFile(f, vocabSize);
         }
-        throw new NoSuchFileException(path + ": no tokenizer.json, " + RwkvWorldTokenizer.VOCAB_FILE + " or tokenizer.bin");
+        throw new NoSuchFileException(path.toString(), null,
+                "no tokenizer.json, " + RwkvWorldTokenizer.VOCAB_FILE + " or tokenizer.bin in this directory");
     }
 
     private static Tokenizer loadFile(Path file, int vocabSize) throws IOException {
