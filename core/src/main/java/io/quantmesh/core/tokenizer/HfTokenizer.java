@@ -1,10 +1,8 @@
 package io.quantmesh.core.tokenizer;
 
-import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import io.quantmesh.core.Json;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -235,17 +233,9 @@ public final class HfTokenizer implements Tokenizer {
 
     // ---- bounded JSON reading -----------------------------------------------------------------------------------
 
-    private static final ObjectMapper JSON = new ObjectMapper(JsonFactory.builder()
-            .streamReadConstraints(StreamReadConstraints.builder()
-                    .maxNestingDepth(64)
-                    .maxDocumentLength(MAX_FILE_BYTES)
-                    .maxStringLength(16 << 20)
-                    .build())
-            .build());
-
     private static JsonNode readJson(byte[] bytes, String what) throws TokenizerFormatException {
         try {
-            JsonNode n = JSON.readTree(bytes);
+            JsonNode n = Json.mapper().readTree(bytes);
             if (n == null || n.isMissingNode()) throw new TokenizerFormatException(what + " is empty");
             return n;
         } catch (JsonProcessingException e) {
