@@ -174,9 +174,8 @@ public final class HfTokenizer implements Tokenizer {
     private int special(JsonNode config, String key, JsonNode postProcessor, boolean bos) {
         if (config != null && config.has(key)) {
             JsonNode v = config.get(key);
-            String name = v.isTextual() ? v.textValue() : v.isObject() && v.path("content").isTextual()
-                    ? v.get("content").textValue() : null;
             if (v.isNull()) return -1;
+            String name = v.isTextual() ? v.textValue() : v.path("content").textValue(); // "<s>" or {"content": "<s>"}
             if (name == null) throw JsonFields.bad("tokenizer_config.json " + key, "a string, an AddedToken or null", v);
             int id = model.id(name);
             if (id < 0) throw new IllegalArgumentException("tokenizer_config.json " + key + " \"" + name + "\" is not a token");
