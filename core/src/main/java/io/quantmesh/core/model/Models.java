@@ -2,10 +2,8 @@ package io.quantmesh.core.model;
 
 import io.quantmesh.core.checkpoint.HfCheckpoint;
 import io.quantmesh.core.importer.Llama2cCheckpoint;
-import io.quantmesh.core.importer.Llama2cImporter;
 import io.quantmesh.core.model.llama.LlamaModel;
-import io.quantmesh.core.tokenizer.Llama2cTokenizer;
-import io.quantmesh.core.tokenizer.Tokenizer;
+import io.quantmesh.core.tokenizer.Tokenizers;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -19,14 +17,15 @@ public final class Models {
     private Models() {}
 
     /**
-     * @param tokenizer a tokenizer file to use instead of the directory's own; required for raw llama2.c files
+     * @param tokenizer a tokenizer file (or directory) to use instead of the model directory's own tokenizer.json /
+     *                  tokenizer.bin ({@link Tokenizers}); required for raw llama2.c files
      */
     public static LanguageModel open(Path path, Path tokenizer) throws IOException {
         if (Files.isDirectory(path)) return openDirectory(path, tokenizer);
         if (!Files.isRegularFile(path)) throw new IOException(path + ": no such model file or directory");
         if (tokenizer == null) throw new IOException(path + " is a llama2.c checkpoint: pass its tokenizer.bin");
         Llama2cCheckpoint ck = Llama2cCheckpoint.read(path);
-        return new LlamaModel(ck.weights(), Llama2cTokenizer.load(tokenizer), null);
+        return new LlamaModel(ck.weights(), Tokenizers.load(tokenizer, ck.config().vocabSize()), null);
     }
 
     private static LanguageModel openDirectory(Path dir, Path tokenizer) throws IOException {
@@ -34,7 +33,8 @@ public final class Models {
         try {
             String type = ck.config().path("model_type").asText("");
             return switch (type) {
-                case "llama" -> LlamaModel.load(ck, tokenizer(dir, tokenizer));
+                case "llama" -> LlamaModel.load(ck, Tokenizers.load(tokenizer != null ? tokenizer : dir,
+                        ck.config().path("vocab_size").asInt()));
                 default -> throw new IOException(dir + ": model_type '" + type + "' is not supported (known: llama)");
             };
         } catch (IOException | RuntimeException e) {
@@ -42,14 +42,5 @@ public final class Models {
             if (e instanceof IllegalArgumentException) throw new IOException(dir + ": " + e.getMessage(), e);
             throw e;
         }
-    }
-
-    /** The directory's tokenizer: llama2.c {@code tokenizer.bin} (what importers and synth write). */
-    static Tokenizer tokenizer(Path dir, Path override) throws IOException {
-        Path file = override != null ? override : dir.resolve(Llama2cImporter.TOKENIZER_BIN);
-        if (!Files.isRegularFile(file)) {
-            throw new IOException(dir + ": no " + Llama2cImporter.TOKENIZER_BIN + " (pass --tokenizer)");
-        }
-        return Llama2cTokenizer.load(file);
     }
 }
