@@ -63,7 +63,11 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--tokens", defaultValue = "16", description = "decode steps timed (default: ${DEFAULT-VALUE})")
     int tokens;
 
-    @Option(names = "--no-decode", description = "skip the decode figure")
+    @Option(names = "--prefill", defaultValue = "16",
+            description = "tokens in the batched prefill figure, 0 to skip (default: ${DEFAULT-VALUE})")
+    int prefill;
+
+    @Option(names = "--no-decode", description = "skip the decode and prefill figures")
     boolean noDecode;
 
     @Override
@@ -189,6 +193,15 @@ final class BenchCommand implements Callable<Integer> {
             double tps = timed / secs;
             System.out.printf("%ndecode %s (%s): %d tokens, %.3f s/token, %.2f tokens/s%n", dir, m.family(), timed,
                     secs / timed, tps);
+            if (prefill > 0) {
+                int[] prompt = new int[Math.min(prefill, m.contextLength())];
+                java.util.Arrays.fill(prompt, m.tokenizer().bosId());
+                long p0 = System.nanoTime();
+                m.forwardAll(m.newState(), prompt);
+                double ps = (System.nanoTime() - p0) / 1e9;
+                System.out.printf("prefill (forwardAll, one batch): %d tokens in %.3f s, %.2f tokens/s = %.1fx decode%n",
+                        prompt.length, ps, prompt.length / ps, prompt.length / ps / tps);
+            }
             if (m instanceof LlamaModel llama) {
                 long perToken = llama.weights().bytesReadPerToken();
                 double stream = streamSeconds(llama.weights().decodeMatrices(), all);
