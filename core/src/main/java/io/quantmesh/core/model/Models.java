@@ -1,6 +1,7 @@
 package io.quantmesh.core.model;
 
 import io.quantmesh.core.checkpoint.HfCheckpoint;
+import io.quantmesh.core.config.LlamaConfig;
 import io.quantmesh.core.importer.Llama2cCheckpoint;
 import io.quantmesh.core.model.llama.LlamaModel;
 import io.quantmesh.core.tokenizer.Tokenizers;
@@ -34,7 +35,7 @@ public final class Models {
             String type = ck.config().path("model_type").asText("");
             return switch (type) {
                 case "llama" -> LlamaModel.load(ck, Tokenizers.load(tokenizer != null ? tokenizer : dir,
-                        ck.config().path("vocab_size").asInt()));
+                        LlamaConfig.fromJson(ck.config()).vocabSize()));
                 default -> throw new IOException(dir + ": model_type '" + type + "' is not supported (known: llama)");
             };
         } catch (IOException | RuntimeException e) {

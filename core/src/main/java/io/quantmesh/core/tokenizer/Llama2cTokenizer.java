@@ -61,6 +61,7 @@ public final class Llama2cTokenizer implements Tokenizer {
      * record it); fewer entries than that is an error.
      */
     public static Llama2cTokenizer load(Path file, int vocabSize) throws IOException {
+        if (vocabSize < 3) throw new IllegalArgumentException("vocab size " + vocabSize + " leaves no room for BOS/EOS");
         Llama2cTokenizer all = load(file);
         if (all.vocabSize() < vocabSize) {
             throw new IOException(file + ": " + all.vocabSize() + " tokens, but the model's vocab_size is " + vocabSize);
