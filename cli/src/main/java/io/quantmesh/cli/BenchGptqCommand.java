@@ -71,22 +71,40 @@ final class BenchGptqCommand implements Callable<Integer> {
             float[] w = weights(out, in, seed);
             double[] h = hessian(in, seed + 1, options.threads() == 0 ? Parallel.allCores() : Parallel.of(threads));
             System.out.printf("%nW %d out × %d in (%,d weights), H %d×%d%n", out, in, (long) out * in, in, in);
-            for (int rep = 1; rep <= reps; rep++) report(rep, loop.quantize(w, out, in, h, quantizer));
+            for (int rep = 1; rep <= reps; rep++) {
+                long cpu0 = processCpuNanos();
+                var result = loop.quantize(w, out, in, h, quantizer);
+                report(rep, result, processCpuNanos() - cpu0);
+            }
         }
         return 0;
     }
 
-    private static void report(int rep, GptqResult<?> r) {
+    private static void report(int rep, GptqResult<?> r, long processCpu) {
         var t = r.timings();
         double weights = (double) r.rows() * r.columns();
         double total = t.total() / 1e9, noLoss = (t.total() - t.loss()) / 1e9, loop = t.loop() / 1e9;
         double cpu = t.columnLoopCpu() + t.propagationCpu();
         System.out.printf("  run %d: %.2f s total → %,.0f weights/s with the proxy loss, %,.0f without; "
                         + "loop alone %,.0f weights/s%n", rep, total, weights / total, weights / noLoss, weights / loop);
+        System.out.printf("         process CPU %.2f s → %,.0f weights per CPU-second (load average now %s)%n",
+                processCpu / 1e9, weights / (processCpu / 1e9), loadAverage());
         System.out.printf("         H⁻¹ Cholesky (+checks, damping) %.3f s | W prep %.3f s | loop %.3f s wall "
                         + "[column steps %.0f%%, block propagation %.0f%% of thread time] | proxy loss %.3f s (= %.4g)%n",
                 t.hessian() / 1e9, t.prepare() / 1e9, loop, 100 * t.columnLoopCpu() / cpu,
                 100 * t.propagationCpu() / cpu, t.loss() / 1e9, r.proxyLoss());
+    }
+
+    /** CPU time of the whole JVM (all threads, GC included): robust where wall time is not, on a shared machine. */
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean()).getProcessCpuTime();
+    }
+
+    /** The 1-minute load average, or "n/a": other work on the machine makes wall-clock figures meaningless. */
+    private static String loadAverage() {
+        double l = java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+        return l < 0 ? "n/a" : String.format("%.1f", l);
     }
 
     /** Small run so the timed ones measure compiled code. */

@@ -75,6 +75,8 @@ public final class GptqLoop {
 
     /** Rows per band are a multiple of this (and of the quantizer's alignment). */
     private static final int BAND_UNIT = 64;
+    /** Tile edge of the blocked transposes in and out of the loop. */
+    private static final int TILE = 64;
     /** Upper bound on rows per band: keeps a block of the band (B × rows floats) and its errors in L2. */
     private static final int MAX_BAND = 512;
 
@@ -145,9 +147,12 @@ public final class GptqLoop {
             long tHessian, long tLoop) {
         long t2 = System.nanoTime();
         float[] q = new float[w.length];
-        for (int p = 0; p < cols; p++) {
-            int c = perm[p];
-            for (int r = 0; r < rows; r++) q[r * cols + c] = run.wt[p * rows + r];
+        for (int r0 = 0; r0 < rows; r0 += TILE) {
+            for (int p0 = 0; p0 < cols; p0 += TILE) {
+                for (int r = r0; r < Math.min(rows, r0 + TILE); r++) {
+                    for (int p = p0; p < Math.min(cols, p0 + TILE); p++) q[r * cols + perm[p]] = run.wt[p * rows + r];
+                }
+            }
         }
         C codes = run.session.finish();
         long t3 = System.nanoTime();
@@ -170,13 +175,17 @@ public final class GptqLoop {
         }
     }
 
-    /** Wᵀ in processing order: wt[p·rows + r] = W[r][perm[p]], dead columns zeroed. */
+    /** Wᵀ in processing order: wt[p·rows + r] = W[r][perm[p]], dead columns zeroed; TILE² blocks for the caches. */
     private static float[] transposed(float[] w, int rows, int cols, int[] perm, boolean[] dead) {
         float[] wt = new float[w.length];
-        for (int p = 0; p < cols; p++) {
-            int c = perm[p];
-            if (dead[c]) continue;
-            for (int r = 0; r < rows; r++) wt[p * rows + r] = w[r * cols + c];
+        for (int p0 = 0; p0 < cols; p0 += TILE) {
+            for (int r0 = 0; r0 < rows; r0 += TILE) {
+                for (int p = p0; p < Math.min(cols, p0 + TILE); p++) {
+                    int c = perm[p];
+                    if (dead[c]) continue;
+                    for (int r = r0; r < Math.min(rows, r0 + TILE); r++) wt[p * rows + r] = w[r * cols + c];
+                }
+            }
         }
         return wt;
     }
