@@ -52,6 +52,10 @@ final class BenchGptqCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "1", description = "RNG seed. Default: ${DEFAULT-VALUE}")
     long seed;
 
+    @Option(names = "--kernels", description = "first time the linalg kernels against their plain-Java twins "
+            + "(one thread, thread CPU time)")
+    boolean kernels;
+
     @Override
     public Integer call() {
         if (reps < 1) throw new IllegalArgumentException("--reps must be >= 1");
@@ -63,6 +67,7 @@ final class BenchGptqCommand implements Callable<Integer> {
                 + "%d lanes%n", bits, group, block, actOrder ? "on" : "off", feedback, cores,
                 FloatVector.SPECIES_PREFERRED.length());
 
+        if (kernels) KernelBench.run(seed);
         GptqLoop loop = new GptqLoop(options);
         warmUp(loop, quantizer);
         for (String shape : shapes) {
