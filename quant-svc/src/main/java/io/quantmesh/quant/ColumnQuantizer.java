@@ -30,8 +30,13 @@ public interface ColumnQuantizer<C> {
     /** Columns per parameter group (processing order), or -1 for a single group spanning all columns. */
     int groupSize();
 
-    /** Starts one rows×columns matrix. The session is called from several threads on disjoint row ranges. */
-    Session<C> begin(int rows, int columns);
+    /**
+     * Starts one rows×columns matrix. The session is called from several threads on disjoint row ranges.
+     *
+     * @param importance H_jj (undamped; 0 for a dead column) of the column at each processing position — the
+     *     weight of an error in that column, e.g. for weighted clip searches — or null when no Hessian is known
+     */
+    Session<C> begin(int rows, int columns, float[] importance);
 
     /** Quantization state of one matrix. */
     interface Session<C> {

@@ -124,7 +124,15 @@ public final class GptqLoop {
         checkWeights(w, rows, cols);
         int[] identity = java.util.stream.IntStream.range(0, cols).toArray();
         float[] wt = transposed(w, rows, cols, identity, new boolean[cols]);
-        Run<C> run = new Run<>(wt, rows, cols, null, quantizer, options.blockSize());
+        float[] importance = null;
+        if (h != null) {
+            if (h.length != (long) cols * cols) {
+                throw new IllegalArgumentException("H has " + h.length + " values, expected " + cols + "x" + cols);
+            }
+            importance = new float[cols];
+            for (int j = 0; j < cols; j++) importance[j] = (float) h[j * cols + j];
+        }
+        Run<C> run = new Run<>(wt, rows, cols, null, importance, quantizer, options.blockSize());
         long t1 = System.nanoTime();
         run.all(options.parallel());
         return finish(w, rows, cols, h, run, identity, t0, t1, t1);
@@ -137,7 +145,7 @@ public final class GptqLoop {
                     + "fits; this one fits groups of " + quantizer.groupSize() + " columns: use INVERSE_CHOLESKY");
         }
         float[] wt = transposed(w, rows, cols, prepared.permutation(), prepared.dead());
-        Run<C> run = new Run<>(wt, rows, cols, prepared, quantizer, options.blockSize());
+        Run<C> run = new Run<>(wt, rows, cols, prepared, prepared.importance(), quantizer, options.blockSize());
         long t1 = System.nanoTime();
         run.all(options.parallel());
         return finish(w, rows, cols, h, run, prepared.permutation(), t0, tHessian, t1);
@@ -200,7 +208,8 @@ public final class GptqLoop {
         final ColumnQuantizer.Session<C> session;
         final AtomicLong columnNanos = new AtomicLong(), propagationNanos = new AtomicLong();
 
-        Run(float[] wt, int rows, int cols, PreparedHessian prepared, ColumnQuantizer<C> quantizer, int block) {
+        Run(float[] wt, int rows, int cols, PreparedHessian prepared, float[] importance, ColumnQuantizer<C> quantizer,
+                int block) {
             this.wt = wt;
             this.rows = rows;
             this.cols = cols;
@@ -215,7 +224,7 @@ public final class GptqLoop {
             if (align < 1) throw new IllegalArgumentException("quantizer row alignment " + align);
             int unit = BAND_UNIT / gcd(BAND_UNIT, align) * align;
             this.bandRows = Math.max(unit, MAX_BAND / unit * unit);
-            this.session = quantizer.begin(rows, cols);
+            this.session = quantizer.begin(rows, cols, importance);
         }
 
         void all(Parallel par) {

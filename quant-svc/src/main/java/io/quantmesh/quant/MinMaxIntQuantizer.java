@@ -42,7 +42,7 @@ public final class MinMaxIntQuantizer implements ColumnQuantizer<IntCodes> {
     }
 
     @Override
-    public Session<IntCodes> begin(int rows, int columns) {
+    public Session<IntCodes> begin(int rows, int columns, float[] importance) {
         int groups = groupSize == -1 ? 1 : (columns + groupSize - 1) / groupSize;
         IntCodes codes = new IntCodes(bits, groupSize == -1 ? columns : groupSize, rows, columns,
                 new byte[Math.multiplyExact(rows, columns)], new float[groups * rows], new byte[groups * rows]);

@@ -37,9 +37,10 @@ import java.util.stream.IntStream;
  * @param dead        original column → dead
  * @param f           F (n×n, row-major, strictly upper part used) in processing order
  * @param divisor     s_j per position
+ * @param importance  H_jj per position, undamped (0 for dead columns): what {@link ColumnQuantizer#begin} receives
  */
 public record PreparedHessian(int n, int[] permutation, boolean[] dead, Feedback feedback, float[] f, float[] divisor,
-        double dampening) {
+        float[] importance, double dampening) {
     /** How the error of a column is fed back to later columns; both give the same Q up to rounding. */
     public enum Feedback {
         /** F = chol(H⁻¹) upper, e = (w'_j − q_j)/U_jj — DESIGN §3 as written. */
@@ -73,6 +74,8 @@ public record PreparedHessian(int n, int[] permutation, boolean[] dead, Feedback
                         .sorted(Comparator.comparingDouble((Integer j) -> -s[j * n + j]).thenComparingInt(j -> j))
                         .mapToInt(Integer::intValue).toArray()
                 : IntStream.range(0, n).toArray();
+        float[] importance = new float[n];
+        for (int p = 0; p < n; p++) importance[p] = dead[perm[p]] ? 0f : (float) s[perm[p] * n + perm[p]];
         double[] hp = new double[n * n];
         double meanDiag = 0;
         for (int j = 0; j < n; j++) meanDiag += s[j * n + j];
@@ -100,7 +103,7 @@ public record PreparedHessian(int n, int[] permutation, boolean[] dead, Feedback
                 for (int k = j; k < n; k++) f[j * n + k] = (float) factor[j * n + k];
             }
         }
-        return new PreparedHessian(n, perm, dead, feedback, f, divisor, dampening);
+        return new PreparedHessian(n, perm, dead, feedback, f, divisor, importance, dampening);
     }
 
     /** (H + Hᵀ)/2, after checking that H is finite, nearly symmetric and has no negative diagonal. */

@@ -28,7 +28,7 @@ public final class VectorColumnQuantizer implements ColumnQuantizer<VectorCodes>
     }
 
     @Override
-    public Session<VectorCodes> begin(int rows, int columns) {
+    public Session<VectorCodes> begin(int rows, int columns, float[] importance) {
         int v = coder.dimension();
         int[] codes = new int[Math.multiplyExact(columns, (rows + v - 1) / v)];
         VectorCodes result = new VectorCodes(rows, columns, v, codes);

@@ -202,6 +202,33 @@ class GptqLoopTest {
     }
 
     @Test
+    void quantizersSeeTheHessianDiagonalInProcessingOrder() {
+        int[] dead = {3, 40};
+        double[] h = Synthetic.correlatedHessian(COLS, 5, dead);
+        float[][] seen = new float[1][];
+        var inner = new MinMaxIntQuantizer(3, 128);
+        ColumnQuantizer<IntCodes> recording = new ColumnQuantizer<>() {
+            public int rowAlignment() { return 1; }
+            public int groupSize() { return 128; }
+            public Session<IntCodes> begin(int rows, int columns, float[] importance) {
+                seen[0] = importance;
+                return inner.begin(rows, columns, importance);
+            }
+        };
+        var result = new GptqLoop(GptqLoop.Options.defaults().withActOrder(true)).quantize(W, ROWS, COLS, h, recording);
+        double previousKey = Double.POSITIVE_INFINITY;
+        for (int p = 0; p < COLS; p++) {
+            int c = result.permutation()[p];
+            assertEquals((float) h[c * COLS + c], seen[0][p], 0f, "position " + p);   // 0 for the dead ones
+            double key = c == 3 || c == 40 ? 1 : h[c * COLS + c];                     // dead columns sort as H_jj = 1
+            assertTrue(key <= previousKey, "act-order: descending diag H at position " + p);
+            previousKey = key;
+        }
+        loop().roundToNearest(W, ROWS, COLS, null, recording);
+        assertNull(seen[0]);
+    }
+
+    @Test
     void aPreparedHessianIsReusableAcrossMatrices() {
         var quantizer = new MinMaxIntQuantizer(3, 128);
         PreparedHessian prepared = PreparedHessian.of(H, COLS, 0.01, true, PreparedHessian.Feedback.INVERSE_CHOLESKY,
