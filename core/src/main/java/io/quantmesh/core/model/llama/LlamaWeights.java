@@ -36,7 +36,17 @@ public record LlamaWeights(
             float[] postAttentionLayernorm, // model.layers.N.post_attention_layernorm.weight [hidden]
             Matrix gateProj,                // model.layers.N.mlp.gate_proj.weight            [intermediate, hidden]
             Matrix upProj,                  // model.layers.N.mlp.up_proj.weight              [intermediate, hidden]
-            Matrix downProj) {}             // model.layers.N.mlp.down_proj.weight            [hidden, intermediate]
+            Matrix downProj) {              // model.layers.N.mlp.down_proj.weight            [hidden, intermediate]
+
+        /** The attention half, as {@link Attention} takes it. */
+        public AttentionWeights attention() {
+            return new AttentionWeights(inputLayernorm, qProj, kProj, vProj, oProj);
+        }
+
+        public FeedForward mlp() {
+            return new FeedForward(gateProj, upProj, downProj);
+        }
+    }
 
     /** Per-layer tensor suffixes, in the order HF checkpoints list them. */
     static final String[] LAYER_TENSORS = {
