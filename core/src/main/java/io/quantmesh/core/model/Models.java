@@ -4,16 +4,20 @@ import io.quantmesh.core.checkpoint.HfCheckpoint;
 import io.quantmesh.core.importer.Llama2cCheckpoint;
 import io.quantmesh.core.importer.Llama2cImporter;
 import io.quantmesh.core.model.llama.LlamaModel;
+import io.quantmesh.core.model.moe.MoeModel;
+import io.quantmesh.core.model.moe.MoeStyle;
 import io.quantmesh.core.tokenizer.Llama2cTokenizer;
 import io.quantmesh.core.tokenizer.Tokenizer;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 
 /**
  * Opens any model the runtime knows from a path: a Hugging Face directory (dispatched on config.json's
- * {@code model_type}) or a raw llama2.c checkpoint file. New families add a case here.
+ * {@code model_type}, else {@code architectures}: llama, mixtral, qwen2_moe, deepseek) or a raw llama2.c
+ * checkpoint file. New families add a case here.
  */
 public final class Models {
     private Models() {}
@@ -22,6 +26,8 @@ public final class Models {
      * @param tokenizer a tokenizer file to use instead of the directory's own; required for raw llama2.c files
      */
     public static LanguageModel open(Path path, Path tokenizer) throws IOException {
+        // RWKV (rwkv.cpp files and dirs) — once RwkvModels is on this branch, this line is all it takes:
+        // if (io.quantmesh.core.model.rwkv.RwkvModels.isRwkv(path)) return io.quantmesh.core.model.rwkv.RwkvModels.open(path);
         if (Files.isDirectory(path)) return openDirectory(path, tokenizer);
         if (!Files.isRegularFile(path)) throw new IOException(path + ": no such model file or directory");
         if (tokenizer == null) throw new IOException(path + " is a llama2.c checkpoint: pass its tokenizer.bin");
@@ -32,11 +38,14 @@ public final class Models {
     private static LanguageModel openDirectory(Path dir, Path tokenizer) throws IOException {
         HfCheckpoint ck = HfCheckpoint.open(dir);
         try {
+            Optional<MoeStyle> moe = MoeStyle.of(ck.config());
+            if (moe.isPresent()) return MoeModel.load(ck, moe.get(), tokenizer(dir, tokenizer));
             String type = ck.config().path("model_type").asText("");
-            return switch (type) {
-                case "llama" -> LlamaModel.load(ck, tokenizer(dir, tokenizer));
-                default -> throw new IOException(dir + ": model_type '" + type + "' is not supported (known: llama)");
-            };
+            boolean llama = type.equals("llama")
+                    || type.isEmpty() && ck.config().path("architectures").path(0).asText().equals("LlamaForCausalLM");
+            if (llama) return LlamaModel.load(ck, tokenizer(dir, tokenizer));
+            throw new IOException(dir + ": model_type '" + type + "' is not supported (known: llama, mixtral, "
+                    + "qwen2_moe, deepseek)");
         } catch (IOException | RuntimeException e) {
             ck.close();
             if (e instanceof IllegalArgumentException) throw new IOException(dir + ": " + e.getMessage(), e);

@@ -31,6 +31,27 @@ public final class Attention {
         this.eps = (float) c.rmsNormEps();
     }
 
+    /** Longest block one pass takes; longer inputs are cut into blocks (bounds the activation buffers). */
+    public static final int MAX_BLOCK = 128;
+
+    /** Runs one block: tokens[from .. from+n) in, n rows of logits out. */
+    @FunctionalInterface
+    public interface Block {
+        void forward(int from, int n, float[] logits);
+    }
+
+    /** {@code forwardAll} for a model with a block forward pass: blocks of up to {@link #MAX_BLOCK} tokens. */
+    public static float[][] inBlocks(int[] tokens, int vocab, Block block) {
+        float[][] out = new float[tokens.length][];
+        for (int from = 0; from < tokens.length; from += MAX_BLOCK) {
+            int n = Math.min(MAX_BLOCK, tokens.length - from);
+            float[] logits = new float[n * vocab];
+            block.forward(from, n, logits);
+            for (int t = 0; t < n; t++) out[from + t] = Arrays.copyOfRange(logits, t * vocab, (t + 1) * vocab);
+        }
+        return out;
+    }
+
     public KvCache newCache() {
         return new KvCache(c.numHiddenLayers(), c.kvDim(), c.maxPositionEmbeddings());
     }
