@@ -4,6 +4,7 @@ import io.quantmesh.core.model.LanguageModel;
 import io.quantmesh.core.ops.Activations;
 
 import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,7 +38,11 @@ public final class Perplexity {
 
     /** UTF-8 text with universal newlines: "\r\n" and "\r" read as "\n". */
     public static String readText(Path file) throws IOException {
-        return Files.readString(file, StandardCharsets.UTF_8).replace("\r\n", "\n").replace('\r', '\n');
+        try {
+            return Files.readString(file, StandardCharsets.UTF_8).replace("\r\n", "\n").replace('\r', '\n');
+        } catch (CharacterCodingException e) {
+            throw new IOException(file + ": not valid UTF-8 text");
+        }
     }
 
     /** BOS (when the vocabulary has one) + encode(text). */

@@ -1,13 +1,14 @@
 package io.quantmesh.core.model;
 
 import io.quantmesh.core.checkpoint.HfCheckpoint;
+import io.quantmesh.core.config.LlamaConfig;
 import io.quantmesh.core.importer.Llama2cCheckpoint;
-import io.quantmesh.core.importer.Llama2cImporter;
 import io.quantmesh.core.model.llama.LlamaModel;
+import io.quantmesh.core.model.moe.MoeConfig;
 import io.quantmesh.core.model.moe.MoeModel;
 import io.quantmesh.core.model.moe.MoeStyle;
-import io.quantmesh.core.tokenizer.Llama2cTokenizer;
 import io.quantmesh.core.tokenizer.Tokenizer;
+import io.quantmesh.core.tokenizer.Tokenizers;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -23,7 +24,8 @@ public final class Models {
     private Models() {}
 
     /**
-     * @param tokenizer a tokenizer file to use instead of the directory's own; required for raw llama2.c files
+     * @param tokenizer a tokenizer file (or directory) to use instead of the model directory's own tokenizer.json /
+     *                  tokenizer.bin ({@link Tokenizers}); required for raw llama2.c files
      */
     public static LanguageModel open(Path path, Path tokenizer) throws IOException {
         // RWKV (rwkv.cpp files and dirs) — once RwkvModels is on this branch, this line is all it takes:
@@ -32,18 +34,21 @@ public final class Models {
         if (!Files.isRegularFile(path)) throw new IOException(path + ": no such model file or directory");
         if (tokenizer == null) throw new IOException(path + " is a llama2.c checkpoint: pass its tokenizer.bin");
         Llama2cCheckpoint ck = Llama2cCheckpoint.read(path);
-        return new LlamaModel(ck.weights(), Llama2cTokenizer.load(tokenizer), null);
+        return new LlamaModel(ck.weights(), Tokenizers.load(tokenizer, ck.config().vocabSize()), null);
     }
 
     private static LanguageModel openDirectory(Path dir, Path tokenizer) throws IOException {
         HfCheckpoint ck = HfCheckpoint.open(dir);
         try {
             Optional<MoeStyle> moe = MoeStyle.of(ck.config());
-            if (moe.isPresent()) return MoeModel.load(ck, moe.get(), tokenizer(dir, tokenizer));
+            if (moe.isPresent()) {
+                MoeConfig config = MoeConfig.fromJson(moe.get(), ck.config());
+                return MoeModel.load(ck, config, tokenizer(dir, tokenizer, config.base()));
+            }
             String type = ck.config().path("model_type").asText("");
             boolean llama = type.equals("llama")
                     || type.isEmpty() && ck.config().path("architectures").path(0).asText().equals("LlamaForCausalLM");
-            if (llama) return LlamaModel.load(ck, tokenizer(dir, tokenizer));
+            if (llama) return LlamaModel.load(ck, tokenizer(dir, tokenizer, LlamaConfig.fromJson(ck.config())));
             throw new IOException(dir + ": model_type '" + type + "' is not supported (known: llama, mixtral, "
                     + "qwen2_moe, deepseek)");
         } catch (IOException | RuntimeException e) {
@@ -53,12 +58,8 @@ public final class Models {
         }
     }
 
-    /** The directory's tokenizer: llama2.c {@code tokenizer.bin} (what importers and synth write). */
-    static Tokenizer tokenizer(Path dir, Path override) throws IOException {
-        Path file = override != null ? override : dir.resolve(Llama2cImporter.TOKENIZER_BIN);
-        if (!Files.isRegularFile(file)) {
-            throw new IOException(dir + ": no " + Llama2cImporter.TOKENIZER_BIN + " (pass --tokenizer)");
-        }
-        return Llama2cTokenizer.load(file);
+    /** The override, else the directory's own tokenizer (config parsed first, so a bad config is the error). */
+    private static Tokenizer tokenizer(Path dir, Path override, LlamaConfig config) throws IOException {
+        return Tokenizers.load(override != null ? override : dir, config.vocabSize());
     }
 }

@@ -56,6 +56,21 @@ public final class Llama2cTokenizer implements Tokenizer {
         return parse(Files.readAllBytes(file), file.toString());
     }
 
+    /**
+     * Loads the first {@code vocabSize} entries, as llama2.c does with the model's vocab_size (the file does not
+     * record it); fewer entries than that is an error.
+     */
+    public static Llama2cTokenizer load(Path file, int vocabSize) throws IOException {
+        if (vocabSize < 3) throw new IllegalArgumentException("vocab size " + vocabSize + " leaves no room for BOS/EOS");
+        Llama2cTokenizer all = load(file);
+        if (all.vocabSize() < vocabSize) {
+            throw new IOException(file + ": " + all.vocabSize() + " tokens, but the model's vocab_size is " + vocabSize);
+        }
+        if (all.vocabSize() == vocabSize) return all;
+        return new Llama2cTokenizer(Arrays.copyOf(all.pieces, vocabSize), Arrays.copyOf(all.scores, vocabSize),
+                all.maxTokenLength);
+    }
+
     /** Parses tokenizer.bin bytes; {@code source} names them in error messages. */
     public static Llama2cTokenizer parse(byte[] bytes, String source) throws IOException {
         ByteBuffer in = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);

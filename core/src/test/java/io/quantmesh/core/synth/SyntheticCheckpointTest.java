@@ -71,6 +71,20 @@ class SyntheticCheckpointTest {
     }
 
     @Test
+    void f32AndF16CheckpointsRunToo(@TempDir Path tmp) throws IOException {
+        for (DType dt : new DType[] {DType.F32, DType.F16}) {
+            Path dir = tmp.resolve(dt.name());
+            SyntheticCheckpoint.write(dir, SMALL, dt, 7, tokenizer, null);
+            try (LanguageModel m = Models.open(dir, null)) {
+                int[] tokens = m.tokenizer().encode("a small test");
+                float[][] all = m.forwardAll(m.newState(), tokens);
+                var s = m.newState();
+                for (int t = 0; t < tokens.length; t++) assertArrayEquals(all[t], m.next(s, tokens[t]), dt + " at " + t);
+            }
+        }
+    }
+
+    @Test
     void presetsAndBadArguments(@TempDir Path tmp) {
         LlamaConfig tiny = SyntheticCheckpoint.preset("tinyllama-1.1b").config();
         assertEquals(2048, tiny.hiddenSize());

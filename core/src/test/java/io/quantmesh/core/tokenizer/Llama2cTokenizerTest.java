@@ -10,6 +10,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -149,6 +150,15 @@ class Llama2cTokenizerTest {
             return m;
         });
         return index.getOrDefault(new String(piece, StandardCharsets.ISO_8859_1), -1);
+    }
+
+    @Test
+    void loadsTheModelsVocabSizeAsLlama2cDoes() throws IOException {
+        Path f = Shared.resolve("models/stories260K/tok512.bin");
+        assertEquals(500, Llama2cTokenizer.load(f, 500).vocabSize());
+        assertEquals(512, Tokenizers.load(f, 512).vocabSize());
+        IOException e = assertThrows(IOException.class, () -> Llama2cTokenizer.load(f, 600));
+        assertTrue(e.getMessage().contains("vocab_size is 600"), e.getMessage());
     }
 
     @Test

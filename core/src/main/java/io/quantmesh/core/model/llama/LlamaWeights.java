@@ -111,15 +111,19 @@ public record LlamaWeights(
         return x;
     }
 
-    /** Bytes of weights one decode step reads: every matrix and norm, plus one embedding row. */
+    /** The matrices one decode step reads in full: every projection of every layer, then the LM head. */
+    public List<Matrix> decodeMatrices() {
+        List<Matrix> out = new ArrayList<>();
+        for (Layer l : layers) out.addAll(List.of(l.qProj, l.kProj, l.vProj, l.oProj, l.gateProj, l.upProj, l.downProj));
+        out.add(lmHead);
+        return out;
+    }
+
+    /** Bytes of weights one decode step reads: {@link #decodeMatrices}, the norms and one embedding row. */
     public long bytesReadPerToken() {
         long b = (long) embedTokens.cols() * embedTokens.dtype().byteSize() + 4L * norm.length;
-        for (Layer l : layers) {
-            b += 4L * (l.inputLayernorm.length + l.postAttentionLayernorm.length);
-            for (Matrix m : List.of(l.qProj, l.kProj, l.vProj, l.oProj, l.gateProj, l.upProj, l.downProj)) {
-                b += m.byteSize();
-            }
-        }
-        return b + lmHead.byteSize();
+        for (Layer l : layers) b += 4L * (l.inputLayernorm.length + l.postAttentionLayernorm.length);
+        for (Matrix m : decodeMatrices()) b += m.byteSize();
+        return b;
     }
 }

@@ -25,9 +25,8 @@ public final class MoeModel extends DecoderModel {
         this.experts = new SparseMoeBlock(config, KernelPool.shared());
     }
 
-    /** Loads a Hugging Face MoE checkpoint of {@code style}; the model keeps it mapped and closes it on close(). */
-    public static MoeModel load(HfCheckpoint checkpoint, MoeStyle style, Tokenizer tokenizer) {
-        MoeConfig config = MoeConfig.fromJson(style, checkpoint.config());
+    /** Loads a Hugging Face MoE checkpoint with its parsed config; the model keeps it mapped and closes it on close(). */
+    public static MoeModel load(HfCheckpoint checkpoint, MoeConfig config, Tokenizer tokenizer) {
         MoeWeights weights = MoeWeights.load(config, n -> checkpoint.contains(n) ? checkpoint.tensor(n) : null);
         return new MoeModel(weights, tokenizer, checkpoint);
     }
