@@ -16,6 +16,8 @@ import io.quantmesh.core.tokenizer.Tokenizer;
 public final class CorpusSampler {
     public static final int DEFAULT_SAMPLES = 128;
     public static final int MAX_SEQ_LEN = 2048;
+    /** Most tokens one set may hold (64 MiB of ids; GPTQ's usual set is 128 × 2048 = 262144). */
+    public static final long MAX_TOKENS = 1L << 24;
     /** Extra tokens encoded past the window, so its last tokens see the text that follows (BPE merges are local). */
     private static final int LOOKAHEAD = 8;
 
@@ -36,16 +38,30 @@ public final class CorpusSampler {
     }
 
     public CalibrationSet sample(int n, int seqLen, long seed) {
-        if (n < 1) throw new IllegalArgumentException("samples must be >= 1, got " + n);
-        if (seqLen < 2) throw new IllegalArgumentException("seq_len must be >= 2, got " + seqLen);
+        return sample(n, seqLen, seed, Cancellation.NONE);
+    }
+
+    public CalibrationSet sample(int n, int seqLen, long seed, Cancellation cancel) {
+        checkSize(n, seqLen);
         int[][] sequences = new int[n][];
         long[] offsets = new long[n];
         for (int i = 0; i < n; i++) {
+            cancel.check();
             int start = wordStart(corpus.text(), (int) Long.remainderUnsigned(mix(seed, i), corpus.text().length()));
             offsets[i] = start;
             sequences[i] = window(start, seqLen);
         }
         return new CalibrationSet(corpus.names(), seed, seqLen, sequences, offsets);
+    }
+
+    /** Rejects a set that is empty, has windows of fewer than 2 tokens or holds more than {@link #MAX_TOKENS}. */
+    public static void checkSize(int n, int seqLen) {
+        if (n < 1) throw new IllegalArgumentException("samples must be >= 1, got " + n);
+        if (seqLen < 2) throw new IllegalArgumentException("seq_len must be >= 2, got " + seqLen);
+        if ((long) n * seqLen > MAX_TOKENS) {
+            throw new IllegalArgumentException("samples × seq_len = " + (long) n * seqLen + " tokens, more than "
+                    + MAX_TOKENS);
+        }
     }
 
     int[] window(int start, int seqLen) {

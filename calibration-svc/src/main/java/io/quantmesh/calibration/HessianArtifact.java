@@ -27,6 +27,8 @@ import java.util.Map;
  */
 public final class HessianArtifact {
     public static final String FORMAT = "quantmesh.hessians.v1";
+    private static final ValueLayout.OfDouble F64_LE = ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfLong I64_LE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private HessianArtifact() {}
 
@@ -39,21 +41,18 @@ public final class HessianArtifact {
         }
         try (SafetensorsWriter w = SafetensorsWriter.open(file, specs, metadata)) {
             for (CollectedHessian h : hessians) {
-                w.write(h.site().hessianTensor(), littleEndian(h.h()));
-                MemorySegment n = Arena.ofAuto().allocate(8, 8);
-                n.set(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0, h.tokens());
-                w.write(h.site().tokensTensor(), n);
+                // one site at a time through native memory (the writer streams native or mapped segments)
+                try (Arena arena = Arena.ofConfined()) {
+                    MemorySegment le = arena.allocate(8L * h.h().length, 8);
+                    MemorySegment.copy(h.h(), 0, le, F64_LE, 0, h.h().length);
+                    w.write(h.site().hessianTensor(), le);
+                    MemorySegment n = arena.allocate(8, 8);
+                    n.set(I64_LE, 0, h.tokens());
+                    w.write(h.site().tokensTensor(), n);
+                }
             }
             w.commit();
         }
-    }
-
-    private static MemorySegment littleEndian(double[] values) {
-        if (ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN) return MemorySegment.ofArray(values);
-        MemorySegment le = Arena.ofAuto().allocate(8L * values.length, 8);
-        MemorySegment.copy(values, 0, le, ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0,
-                values.length);
-        return le;
     }
 
     /** Hex sha256 of a file's bytes. */

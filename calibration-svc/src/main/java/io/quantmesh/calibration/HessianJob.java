@@ -51,12 +51,7 @@ public final class HessianJob {
 
     public Result run(Spec spec, Progress progress, Cancellation cancel) throws IOException {
         long t0 = System.nanoTime();
-        if (spec.samples() != null && spec.samples() < 1) {
-            throw new IllegalArgumentException("samples must be >= 1, got " + spec.samples());
-        }
-        if (spec.seqLen() != null && spec.seqLen() < 2) {
-            throw new IllegalArgumentException("seq_len must be >= 2, got " + spec.seqLen());
-        }
+        CorpusSampler.checkSize(spec.samples() != null ? spec.samples() : 1, spec.seqLen() != null ? spec.seqLen() : 2);
         for (String name : spec.corpora()) corpora.files(name); // unknown names fail before any work
         if (!Files.isDirectory(spec.model())) {
             throw new NoSuchFileException(spec.modelLabel(), null, "model directory does not exist");
@@ -69,9 +64,11 @@ public final class HessianJob {
                         + model.contextLength() + " tokens");
             }
             int samples = spec.samples() != null ? spec.samples() : CorpusSampler.DEFAULT_SAMPLES;
+            CorpusSampler.checkSize(samples, seqLen);
             cancel.check();
             Corpus corpus = corpora.load(spec.corpora());
-            CalibrationSet set = new CorpusSampler(corpus, model.tokenizer()).sample(samples, seqLen, spec.seed());
+            CalibrationSet set = new CorpusSampler(corpus, model.tokenizer()).sample(samples, seqLen, spec.seed(),
+                    cancel);
             List<CollectedHessian> hessians = collector.collect(model, set, progress, cancel);
             cancel.check();
             HessianArtifact.write(spec.output(), hessians, metadata(spec, model, set, hessians.size()));

@@ -60,7 +60,7 @@ public final class CalibrationGrpcService extends CalibrationServiceGrpc.Calibra
         try {
             HessianJob.Spec spec = spec(req);
             long t0 = System.nanoTime();
-            long[] lastSent = {Long.MIN_VALUE};
+            long[] lastSent = {t0 - progressIntervalNanos};
             HessianJob.Result r = job.run(spec, (done, total, tokens) -> {
                 long now = System.nanoTime();
                 if (done < total && now - lastSent[0] < progressIntervalNanos) return;
