@@ -9,6 +9,9 @@ import io.quantmesh.core.model.Models;
 import io.quantmesh.core.model.llama.Stories260KTest;
 import io.quantmesh.core.model.moe.Upcycler.Options;
 import io.quantmesh.core.model.moe.Upcycler.RouterInit;
+import io.quantmesh.core.config.LlamaConfig;
+import io.quantmesh.core.synth.SyntheticCheckpoint;
+import io.quantmesh.core.tensor.DType;
 import io.quantmesh.core.tensor.Tensor;
 import io.quantmesh.core.tokenizer.Llama2cTokenizer;
 import org.junit.jupiter.api.AfterAll;
@@ -17,9 +20,11 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -144,6 +149,40 @@ class UpcycleEquivalenceTest {
             worst = Math.max(worst, diff / scale);
         }
         return worst;
+    }
+
+    /**
+     * The construction is exact in any float format: a BF16 dense model (random weights at N(0, 0.02²), as synth
+     * writes them) upcycles to a BF16 MoE (F32 router) with the dense logits.
+     */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(MoeStyle.class)
+    void bf16UpcycleGivesTheDenseLogits(MoeStyle style) throws IOException {
+        Path dir = tmp.resolve("bf16-dense");
+        if (!Files.isDirectory(dir)) {
+            LlamaConfig c = new LlamaConfig(128, 352, 3, 4, 2, 1e-5, 10000.0, 512, 128, false, 1, 2);
+            SyntheticCheckpoint.write(dir, c, DType.BF16, 5, Stories260KTest.TOKENIZER, null);
+        }
+        Path moeDir = tmp.resolve("bf16-" + style.family());
+        Upcycler.upcycle(dir, moeDir, Options.defaults(style, 7));
+        try (LanguageModel d = Models.open(dir, null); LanguageModel m = Models.open(moeDir, null);
+             HfCheckpoint ck = HfCheckpoint.open(moeDir)) {
+            assertEquals(DType.BF16, ck.info(style.expert(2, 0, "up")).dtype());
+            assertEquals(DType.F32, ck.info(style.router(2)).dtype());
+            int[] t = Arrays.copyOf(tokens, 96);
+            float[][] want = d.forwardAll(d.newState(), t), got = m.forwardAll(m.newState(), t);
+            double worst = 0;
+            for (int p = 0; p < t.length; p++) {
+                double scale = 0, diff = 0;
+                for (int i = 0; i < want[p].length; i++) {
+                    scale = Math.max(scale, Math.abs(want[p][i]));
+                    diff = Math.max(diff, Math.abs(got[p][i] - want[p][i]));
+                }
+                worst = Math.max(worst, diff / scale);
+            }
+            System.out.printf("bf16 %-13s max rel |Δlogit| %.2e%n", style.family(), worst);
+            assertTrue(worst <= TOLERANCE, style + ": " + worst);
+        }
     }
 
     /** The check bites: one expert of one layer off by 0.1% is seen. */
