@@ -52,7 +52,8 @@ final class ChannelMix {
         if (receptanceT != null) {
             RwkvMath.mix(b.xn, b.sx, muR, b.xr, rows, c);
             kernels.matmul(b.xr, rows, c, receptanceT, c, b.r);
-            for (int i = 0; i < n; i++) b.y[i] *= RwkvMath.sigmoid(b.r[i]);
+            kernels.sigmoid(b.r, n);
+            for (int i = 0; i < n; i++) b.y[i] *= b.r[i];
         }
         RwkvMath.add(b.x, b.y, n);
     }

@@ -33,17 +33,34 @@ final class ReferenceRwkvKernels implements RwkvKernels {
 
     @Override
     public void wkv7(float[] s, int so, float[] r, float[] w, float[] k, float[] v, float[] a, float[] b,
-                     float[] out, int off, int n) {
+                     float[] out, int off, float[] tmp, int n) {
         for (int i = 0; i < n; i++) {
-            int row = so + i * n;
             float sa = 0;
-            for (int j = 0; j < n; j++) sa += s[row + j] * a[off + j];
-            float o = 0;
-            for (int j = 0; j < n; j++) {
-                s[row + j] = s[row + j] * w[off + j] + v[off + i] * k[off + j] + sa * b[off + j];
-                o += s[row + j] * r[off + j];
-            }
-            out[off + i] = o;
+            for (int j = 0; j < n; j++) sa += a[off + j] * s[so + j * n + i];
+            tmp[off + i] = sa;
         }
+        for (int i = 0; i < n; i++) out[off + i] = 0;
+        for (int j = 0; j < n; j++) {
+            for (int i = 0; i < n; i++) {
+                int at = so + j * n + i;
+                s[at] = s[at] * w[off + j] + k[off + j] * v[off + i] + b[off + j] * tmp[off + i];
+                out[off + i] += r[off + j] * s[at];
+            }
+        }
+    }
+
+    @Override
+    public void exp(float[] x, int n) {
+        for (int i = 0; i < n; i++) x[i] = (float) Math.exp(x[i]);
+    }
+
+    @Override
+    public void sigmoid(float[] x, int n) {
+        for (int i = 0; i < n; i++) x[i] = (float) (1 / (1 + Math.exp(-x[i])));
+    }
+
+    @Override
+    public void tanh(float[] x, int n) {
+        for (int i = 0; i < n; i++) x[i] = (float) Math.tanh(x[i]);
     }
 }

@@ -12,6 +12,7 @@ public final class RwkvBatch {
     final float[] xr, xw, xk, xv, xa, xg;  // token-shifted inputs of the projections
     final float[] r, w, k, v, a, g, kk, b;  // projections and their derived vectors
     final float[] out, y;  // wkv output, sub-block output
+    final float[] tmp;     // activation scratch
     final float[] vFirst;  // v7: layer 0's value, mixed into every later layer
     final float[] ffn;     // channel-mix hidden (rows x F)
     final float[] lora;    // low-rank hidden (rows x widest rank, x5 for v6's token-shift LoRA)
@@ -41,6 +42,7 @@ public final class RwkvBatch {
         b = new float[rc];
         out = new float[rc];
         y = new float[rc];
+        tmp = new float[rc];
         vFirst = new float[rc];
         ffn = new float[Math.multiplyExact(capacity, c.ffnSize())];
         RwkvConfig.LowRank lr = c.lowRank();

@@ -85,32 +85,19 @@ public final class RwkvCppImport {
     /** Canonical shape and values of one rwkv.cpp tensor. */
     private static Tensor canonicalize(RwkvVersion v, String name, Tensor t, int c) {
         boolean v5 = v == RwkvVersion.V5_1 || v == RwkvVersion.V5_2;
-        long[] s = t.shape();
         if (v5 && name.endsWith(".att.time_decay")) {
             float[] raw = t.toFloatArray();
             for (int i = 0; i < raw.length; i++) raw[i] = rawDecay(name, raw[i]);
-            return perHead(v, Tensor.ofFloats(raw, s), name);
-        }
-        if (v == RwkvVersion.V5_1 && name.endsWith(".att.time_first")) {
+            t = Tensor.ofFloats(raw, t.shape());
+        } else if (v == RwkvVersion.V5_1 && name.endsWith(".att.time_first")) {
             float[] raw = t.toFloatArray();
             for (int i = 0; i < raw.length; i++) {
                 if (!(raw[i] > 0)) throw new IllegalArgumentException(name + ": exp(time_first) must be positive, got " + raw[i]);
                 raw[i] = (float) Math.log(raw[i]);
             }
-            return Tensor.ofFloats(raw, raw.length);
+            t = Tensor.ofFloats(raw, t.shape());
         }
-        if (name.endsWith(".att.time_faaaa")) return perHead(v, t, name);
-        if (t.numel() == c && s.length > 1 && !name.endsWith(".r_k")) return t.reshape(c); // (1,1,C), (H,N,1) vectors
-        return t;
-    }
-
-    /** (H, N, 1) per-head tables become (H, N); 5.1's (H, 1, 1) becomes (H). */
-    private static Tensor perHead(RwkvVersion v, Tensor t, String name) {
-        long[] s = t.shape();
-        if (v == RwkvVersion.V5_1) return t.reshape(t.numel());
-        if (s.length == 3 && s[2] == 1) return t.reshape(s[0], s[1]);
-        if (s.length == 2) return t;
-        throw new IllegalArgumentException(name + " has shape " + java.util.Arrays.toString(s) + ", expected (H, N, 1)");
+        return RwkvWeights.canonicalShape(v, name, t, c);
     }
 
     /** Inverse of rwkv.cpp's {@code w = exp(-exp(raw))}. */

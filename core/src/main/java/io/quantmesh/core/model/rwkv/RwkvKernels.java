@@ -4,7 +4,10 @@ package io.quantmesh.core.model.rwkv;
  * The inner loops of the RWKV forward pass, as an interface with two implementations: {@link #vector()} (Vector API)
  * and {@link #reference()} (plain Java, the readable twin the vector one is tested against).
  *
- * <p>All arrays are row-major; {@code off} arguments address one head's N channels of one sequence.
+ * <p>All arrays are row-major; {@code off} arguments address one head's N channels of one sequence. The vector
+ * kernels use only operations whose results are fixed by IEEE 754 (add, multiply, fused multiply-add, divide,
+ * conversions), never horizontal reductions or library transcendentals, so they return the same bits whether the
+ * JIT has compiled them or not, whatever the batch size.
  */
 public interface RwkvKernels {
 
@@ -24,12 +27,24 @@ public interface RwkvKernels {
               float[] w, int wOff, float[] u, int uOff, int n);
 
     /**
-     * One RWKV-7 step of one head. State {@code s[i][j]} (value i, key j):
-     * {@code s[i][j] = s[i][j] w[j] + v[i] k[j] + (sum_l s[i][l] a[l]) b[j]}, then {@code out[i] = sum_j s[i][j] r[j]}
-     * (the generalized delta rule, with a = -kk and b = kk * a from the caller). All vectors at {@code off}.
+     * One RWKV-7 step of one head (the generalized delta rule; the caller passes a = -kk and b = kk * a). State
+     * {@code s[j][i]} (key j, value i), i.e. the transpose of RWKV-LM's value x key matrix S:
+     * {@code sa[i] = sum_j a[j] s[j][i]} (S a), {@code s[j][i] = s[j][i] w[j] + k[j] v[i] + b[j] sa[i]}
+     * (S diag(w) + S a b^T + v k^T), then {@code out[i] = sum_j r[j] s[j][i]} (S r). All vectors at {@code off};
+     * {@code tmp} holds sa (n floats at {@code off}). Key-major, so every loop runs along contiguous values and
+     * nothing needs a horizontal reduction (whose order could differ between the JIT tiers).
      */
     void wkv7(float[] s, int so, float[] r, float[] w, float[] k, float[] v, float[] a, float[] b,
-              float[] out, int off, int n);
+              float[] out, int off, float[] tmp, int n);
+
+    /** {@code x[i] = exp(x[i])} for {@code i < n}. */
+    void exp(float[] x, int n);
+
+    /** {@code x[i] = 1 / (1 + exp(-x[i]))} for {@code i < n}. */
+    void sigmoid(float[] x, int n);
+
+    /** {@code x[i] = tanh(x[i])} for {@code i < n}. */
+    void tanh(float[] x, int n);
 
     static RwkvKernels vector() {
         return VectorRwkvKernels.INSTANCE;

@@ -66,24 +66,25 @@ final class RwkvMath {
         return t;
     }
 
-    static float sigmoid(float x) {
-        return (float) (1.0 / (1.0 + Math.exp(-x)));
-    }
-
-    static void sigmoid(float[] x, int n) {
-        for (int i = 0; i < n; i++) x[i] = sigmoid(x[i]);
-    }
-
-    static void tanh(float[] x, int n) {
-        for (int i = 0; i < n; i++) x[i] = (float) Math.tanh(x[i]);
-    }
-
-    static void silu(float[] x, int n) {
-        for (int i = 0; i < n; i++) x[i] = x[i] * sigmoid(x[i]);
-    }
-
     static void reluSquare(float[] x, int n) {
-        for (int i = 0; i < n; i++) x[i] = x[i] > 0 ? x[i] * x[i] : 0;
+        for (int i = 0; i < n; i++) {
+            float v = Math.max(x[i], 0f);
+            x[i] = v * v;
+        }
+    }
+
+    /** {@code x[r][j] *= scale[j]} over rows x c. */
+    static void scale(float[] x, float[] scale, int rows, int c) {
+        for (int r = 0; r < rows; r++) {
+            for (int j = 0; j < c; j++) x[r * c + j] *= scale[j];
+        }
+    }
+
+    /** {@code x[r][j] += bias[j]} over rows x c. */
+    static void addBias(float[] x, float[] bias, int rows, int c) {
+        for (int r = 0; r < rows; r++) {
+            for (int j = 0; j < c; j++) x[r * c + j] += bias[j];
+        }
     }
 
     /** {@code exp(-exp(x))}: the RWKV-5/6 decay in (0, 1) from its raw log-log parameter. */

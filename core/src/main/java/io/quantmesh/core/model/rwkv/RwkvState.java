@@ -7,11 +7,13 @@ import java.util.Arrays;
 
 /**
  * The recurrent state of one RWKV sequence: O(1) in the sequence length. Per layer, in one float array:
- * the channel-mix token-shift vector (C), the time-mix token-shift vector (C) and the wkv state (H x N x N).
+ * the channel-mix token-shift vector (C), the time-mix token-shift vector (C) and the wkv state (H matrices of
+ * N x N, key-major: {@code s[h][key][value]}, for every version).
  * A fresh state is all zeros, as in rwkv.cpp and RWKV-LM.
  */
 public final class RwkvState implements InferenceState {
     private static final int MAGIC = 0x52574b53; // "RWKS"
+    private static final int HEADER = 24;
 
     private final RwkvConfig config;
     final float[] data;
@@ -68,10 +70,11 @@ public final class RwkvState implements InferenceState {
         position = 0;
     }
 
-    /** Serialized form: magic, layer count, width, head size, position, then the floats (little-endian). */
+    /** Serialized form: magic, version, layer count, width, head size, position, then the floats (little-endian). */
     public byte[] save() {
-        ByteBuffer b = ByteBuffer.allocate(20 + data.length * 4).order(ByteOrder.LITTLE_ENDIAN);
-        b.putInt(MAGIC).putInt(config.numLayers()).putInt(config.hiddenSize()).putInt(config.headSize()).putInt(position);
+        ByteBuffer b = ByteBuffer.allocate(HEADER + data.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+        b.putInt(MAGIC).putInt(config.version().ordinal()).putInt(config.numLayers()).putInt(config.hiddenSize())
+                .putInt(config.headSize()).putInt(position);
         b.asFloatBuffer().put(data);
         return b.array();
     }
@@ -79,20 +82,22 @@ public final class RwkvState implements InferenceState {
     /** Loads a {@link #save()}d state of a model with this state's shape. */
     public void restore(byte[] saved) {
         ByteBuffer b = ByteBuffer.wrap(saved).order(ByteOrder.LITTLE_ENDIAN);
-        if (saved.length != 20 + data.length * 4 || b.getInt() != MAGIC) {
+        if (saved.length != HEADER + data.length * 4 || b.getInt() != MAGIC) {
             throw new IllegalArgumentException("not a saved state of this RWKV model (" + saved.length + " bytes)");
         }
-        int layers = b.getInt(), width = b.getInt(), head = b.getInt(), pos = b.getInt();
-        if (layers != config.numLayers() || width != config.hiddenSize() || head != config.headSize() || pos < 0) {
-            throw new IllegalArgumentException("saved state is for L=" + layers + " C=" + width + " N=" + head
-                    + ", this model has L=" + config.numLayers() + " C=" + config.hiddenSize() + " N=" + config.headSize());
+        int version = b.getInt(), layers = b.getInt(), width = b.getInt(), head = b.getInt(), pos = b.getInt();
+        if (version != config.version().ordinal() || layers != config.numLayers() || width != config.hiddenSize()
+                || head != config.headSize() || pos < 0) {
+            throw new IllegalArgumentException("saved state is for another model (version #" + version + ", L=" + layers
+                    + ", C=" + width + ", N=" + head + "); this is RWKV " + config.version().label() + " L="
+                    + config.numLayers() + " C=" + config.hiddenSize() + " N=" + config.headSize());
         }
         b.asFloatBuffer().get(data);
         position = pos;
     }
 
     boolean compatible(RwkvConfig other) {
-        return other.numLayers() == config.numLayers() && other.hiddenSize() == config.hiddenSize()
+        return other.version() == config.version() && other.numLayers() == config.numLayers() && other.hiddenSize() == config.hiddenSize()
                 && other.headSize() == config.headSize();
     }
 }

@@ -205,6 +205,24 @@ public final class RwkvWeights {
         return s;
     }
 
+    /**
+     * Canonical shape of a loaded tensor: per-channel vectors 1-D (HF (1, 1, C), rwkv.cpp (C) or (H, N, 1)),
+     * per-head tables (H, N) (rwkv.cpp (H, N, 1)), v5.1's per-head decay and bonus (H); matrices unchanged.
+     */
+    static Tensor canonicalShape(RwkvVersion v, String name, Tensor t, int c) {
+        long[] s = t.shape();
+        String leaf = name.substring(name.lastIndexOf('.') + 1);
+        boolean v5Table = (v == RwkvVersion.V5_1 || v == RwkvVersion.V5_2)
+                && (leaf.equals("time_decay") || leaf.equals("time_first") || leaf.equals("time_faaaa"));
+        if (v == RwkvVersion.V5_1 && v5Table) return t.reshape(t.numel());
+        if (v5Table || leaf.equals("r_k") || leaf.equals("time_faaaa")) {
+            return s.length == 3 && s[2] == 1 ? t.reshape(s[0], s[1]) : t;
+        }
+        boolean matrix = name.endsWith(".weight") && !name.contains(".ln") && !name.startsWith("ln_out.")
+                || leaf.matches("time_maa_w[12]|time_decay_w[12]|[wavg][12]");
+        return matrix || t.numel() != c ? t : t.reshape(c);
+    }
+
     private static void vectors(List<Spec> s, long d, String prefix, String... names) {
         for (String n : names) s.add(new Spec(prefix + n, new long[] {d}, Kind.ELEMENTWISE));
     }

@@ -61,8 +61,11 @@ sealed interface TimeMix permits TimeMix5, TimeMix6, TimeMix7 {
 
         /** g = silu(Wg xg). */
         void siluGate(RwkvKernels kernels, RwkvBatch b, int rows) {
+            int rc = rows * c;
             kernels.matmul(b.xg, rows, c, gateT, c, b.g);
-            RwkvMath.silu(b.g, rows * c);
+            System.arraycopy(b.g, 0, b.tmp, 0, rc);
+            kernels.sigmoid(b.tmp, rc);
+            for (int i = 0; i < rc; i++) b.g[i] *= b.tmp[i];
         }
 
         void groupNorm(RwkvBatch b, int rows) {

@@ -55,7 +55,7 @@ final class TimeMix6 implements TimeMix {
         // Data-dependent token shift: five low-rank corrections of the static amounts.
         RwkvMath.mix(b.xn, b.sx, maaX, b.xw, rows, c);
         kernels.matmul(b.xw, rows, c, maaW1T, 5 * mixRank, b.lora);
-        RwkvMath.tanh(b.lora, rows * 5 * mixRank);
+        kernels.tanh(b.lora, rows * 5 * mixRank);
         float[][] targets = {b.xw, b.xk, b.xv, b.xr, b.xg};
         for (int i = 0; i < 5; i++) {
             for (int row = 0; row < rows; row++) {
@@ -63,16 +63,21 @@ final class TimeMix6 implements TimeMix {
             }
             kernels.matmul(b.loraIn, rows, mixRank, maaW2T[i], c, b.y);
             float[] dst = targets[i], mu = maa[i];
-            for (int at = 0; at < rows * c; at++) dst[at] = b.xn[at] + b.sx[at] * (mu[at % c] + b.y[at]);
+            for (int row = 0; row < rows; row++) {
+                for (int j = 0, at = row * c; j < c; j++, at++) dst[at] = b.xn[at] + b.sx[at] * (mu[j] + b.y[at]);
+            }
         }
         p.receptanceKeyValue(kernels, b, rows);
         p.siluGate(kernels, b, rows);
 
         // Data-dependent decay.
         kernels.matmul(b.xw, rows, c, decayW1T, decayRank, b.lora);
-        RwkvMath.tanh(b.lora, rows * decayRank);
+        kernels.tanh(b.lora, rows * decayRank);
         kernels.matmul(b.lora, rows, decayRank, decayW2T, c, b.w);
-        for (int at = 0; at < rows * c; at++) b.w[at] = RwkvMath.decay(timeDecay[at % c] + b.w[at]);
+        RwkvMath.addBias(b.w, timeDecay, rows, c);
+        kernels.exp(b.w, rows * c);
+        for (int at = 0; at < rows * c; at++) b.w[at] = -b.w[at];
+        kernels.exp(b.w, rows * c);  // w = exp(-exp(time_decay + lora))
 
         int wkv = states[0].wkv(p.layer());
         for (int row = 0; row < rows; row++) {

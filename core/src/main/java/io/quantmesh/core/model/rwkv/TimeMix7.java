@@ -69,18 +69,20 @@ final class TimeMix7 implements TimeMix {
         p.receptanceKeyValue(kernels, b, rows);
 
         kernels.matmul(b.xw, rows, c, w1T, wRank, b.lora);
-        RwkvMath.tanh(b.lora, rows * wRank);
+        kernels.tanh(b.lora, rows * wRank);
         kernels.matmul(b.lora, rows, wRank, w2T, c, b.w);
-        for (int i = 0; i < rc; i++) {
-            b.w[i] = (float) Math.exp(-DECAY_SCALE * RwkvMath.sigmoid(w0[i % c] + b.w[i]));
-        }
+        RwkvMath.addBias(b.w, w0, rows, c);
+        kernels.sigmoid(b.w, rc);
+        for (int i = 0; i < rc; i++) b.w[i] *= (float) -DECAY_SCALE;
+        kernels.exp(b.w, rc);
 
         kernels.matmul(b.xa, rows, c, a1T, aRank, b.lora);
         kernels.matmul(b.lora, rows, aRank, a2T, c, b.a);
-        for (int i = 0; i < rc; i++) b.a[i] = RwkvMath.sigmoid(a0[i % c] + b.a[i]);
+        RwkvMath.addBias(b.a, a0, rows, c);
+        kernels.sigmoid(b.a, rc);
 
         kernels.matmul(b.xg, rows, c, g1T, gRank, b.lora);
-        RwkvMath.sigmoid(b.lora, rows * gRank);
+        kernels.sigmoid(b.lora, rows * gRank);
         kernels.matmul(b.lora, rows, gRank, g2T, c, b.g);
 
         if (v0 == null) {
@@ -88,30 +90,33 @@ final class TimeMix7 implements TimeMix {
         } else {
             kernels.matmul(b.xv, rows, c, v1T, vRank, b.lora);
             kernels.matmul(b.lora, rows, vRank, v2T, c, b.y);
-            for (int i = 0; i < rc; i++) {
-                b.v[i] += (b.vFirst[i] - b.v[i]) * RwkvMath.sigmoid(v0[i % c] + b.y[i]);
-            }
+            RwkvMath.addBias(b.y, v0, rows, c);
+            kernels.sigmoid(b.y, rc);
+            for (int i = 0; i < rc; i++) b.v[i] += (b.vFirst[i] - b.v[i]) * b.y[i];
         }
 
         // kk: per-head unit vector of k * k_k (the delta rule's "removal" key); then a gates how much k writes.
-        for (int i = 0; i < rc; i++) b.kk[i] = b.k[i] * kK[i % c];
+        System.arraycopy(b.k, 0, b.kk, 0, rc);
+        RwkvMath.scale(b.kk, kK, rows, c);
         for (int h0 = 0; h0 < rc; h0 += n) {
             double sq = 0;
             for (int j = 0; j < n; j++) sq += (double) b.kk[h0 + j] * b.kk[h0 + j];
             float inv = (float) (1.0 / Math.max(Math.sqrt(sq), 1e-12));
             for (int j = 0; j < n; j++) b.kk[h0 + j] *= inv;
         }
-        for (int i = 0; i < rc; i++) {
-            b.k[i] = b.k[i] * (1 + (b.a[i] - 1) * kA[i % c]);
-            b.b[i] = b.kk[i] * b.a[i];
-            b.kk[i] = -b.kk[i];
+        for (int row = 0; row < rows; row++) {
+            for (int j = 0, i = row * c; j < c; j++, i++) {
+                b.k[i] = b.k[i] * (1 + (b.a[i] - 1) * kA[j]);
+                b.b[i] = b.kk[i] * b.a[i];
+                b.kk[i] = -b.kk[i];
+            }
         }
 
         int wkv = states[0].wkv(p.layer());
         for (int row = 0; row < rows; row++) {
             float[] s = states[row].data;
             for (int h = 0; h < c; h += n) {
-                kernels.wkv7(s, wkv + h * n, b.r, b.w, b.k, b.v, b.kk, b.b, b.out, row * c + h, n);
+                kernels.wkv7(s, wkv + h * n, b.r, b.w, b.k, b.v, b.kk, b.b, b.out, row * c + h, b.tmp, n);
             }
         }
         p.groupNorm(b, rows);
