@@ -82,8 +82,25 @@ public final class RwkvHfFormat {
             checkConfig(ckpt.dir(), cfg, w.config(), layout);
             return w;
         } catch (IllegalArgumentException e) {
-            throw new IOException(ckpt.dir() + ": " + e.getMessage(), e);
+            throw new IOException(ckpt.dir() + ": " + withHfNames(layout, e.getMessage()), e);
         }
+    }
+
+    private static final java.util.regex.Pattern CANONICAL =
+            java.util.regex.Pattern.compile("(blocks\\.\\d+\\.[A-Za-z0-9_.]*[A-Za-z0-9_]|emb\\.weight|head\\.weight|ln_out\\.\\w+)");
+
+    /** Messages speak canonical names; add the checkpoint's own spelling of each. */
+    private static String withHfNames(RwkvHfLayout layout, String message) {
+        java.util.Set<String> hf = new java.util.LinkedHashSet<>();
+        java.util.regex.Matcher m = CANONICAL.matcher(message);
+        while (m.find()) {
+            try {
+                hf.add(layout.hfName(m.group(1)));
+            } catch (IllegalArgumentException ignored) {
+                // not a parameter name after all
+            }
+        }
+        return hf.isEmpty() ? message : message + " (" + layout.architecture() + " name: " + String.join(", ", hf) + ")";
     }
 
     static RwkvHfLayout layout(JsonNode cfg) {
