@@ -27,8 +27,8 @@ public final class RwkvHfFormat {
     /** True for a directory whose config.json declares an RWKV v5/v6/v7 model. */
     public static boolean isRwkvDir(Path dir) {
         Path config = dir.resolve(HfCheckpoint.CONFIG);
-        if (!Files.isRegularFile(config)) return false;
         try {
+            if (!Files.isRegularFile(config) || Files.size(config) > (64 << 20)) return false;
             JsonNode c = Json.mapper().readTree(config.toFile());
             return c != null && layout(c) != null;
         } catch (IOException e) {
@@ -191,11 +191,7 @@ public final class RwkvHfFormat {
 
     /** An HF tensor in canonical orientation (values untouched: HF checkpoints are raw like RWKV-LM). */
     private static Tensor fromHf(RwkvHfLayout layout, String canonical, Tensor t) {
-        return switch (layout.orientation(canonical)) {
-            case SAME -> t;
-            case TRANSPOSED -> transposeLast2(t, canonical);
-            case SLICES_TRANSPOSED -> transposeLast2(t, canonical);
-        };
+        return layout.orientation(canonical) == RwkvHfLayout.Orientation.SAME ? t : transposeLast2(t, canonical);
     }
 
     private static Tensor toHf(RwkvHfLayout layout, String canonical, Tensor t) {

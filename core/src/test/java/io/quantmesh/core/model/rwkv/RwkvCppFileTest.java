@@ -105,6 +105,39 @@ class RwkvCppFileTest {
         assertFalse(RwkvCppFile.looksLike(dir.resolve("missing.bin")));
     }
 
+    /** The FP16 variant rwkv.cpp's converter writes (matrices in FP16, vectors kept FP32) loads and runs. */
+    @Test
+    void readsFp16Matrices() throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (RwkvCppFile f = RwkvCppFile.open(TinyRwkv.file(TinyRwkv.V5_2))) {
+            RwkvCppFile.Header h = f.header();
+            out.write(header(RwkvCppFile.MAGIC, 101, h.vocabSize(), h.embedSize(), h.layerCount(), 1));
+            for (RwkvCppFile.Entry e : f.entries()) {
+                long[] shape = e.shape();
+                boolean half = shape.length == 2;
+                float[] v = f.tensor(e.name()).toFloatArray();
+                int[] ggml = new int[shape.length];
+                for (int d = 0; d < shape.length; d++) ggml[d] = (int) shape[shape.length - 1 - d];
+                ByteBuffer data = ByteBuffer.allocate(v.length * (half ? 2 : 4)).order(ByteOrder.LITTLE_ENDIAN);
+                for (float x : v) {
+                    if (half) data.putShort(Float.floatToFloat16(x));
+                    else data.putFloat(x);
+                }
+                byte[] t = tensor(shape.length, e.name().length(), half ? 1 : 0, ggml, e.name(), 0);
+                out.write(t);
+                out.write(data.array());
+            }
+        }
+        Path fp16 = dir.resolve("tiny-fp16.bin");
+        Files.write(fp16, out.toByteArray());
+        try (RwkvCppFile f = RwkvCppFile.open(fp16)) {
+            assertEquals(DType.F16, f.tensor("blocks.0.att.key.weight").dtype());
+        }
+        RwkvModel half = RwkvModels.open(fp16);
+        double d = TinyRwkv.maxAbsDiff(TinyRwkv.logitsAfter(half, "\"in"), TinyRwkv.expectedLogits(TinyRwkv.V5_2));
+        assertTrue(d > 0 && d < 0.05, "FP16 matrices vs FP32 reference: " + d);
+    }
+
     @Test
     void truncatedRealFileFails() throws IOException {
         byte[] real = Files.readAllBytes(TinyRwkv.file(TinyRwkv.V5_1));
