@@ -45,12 +45,12 @@ public final class SafetensorsHeader {
 
     /** Checks the 8-byte length prefix before anything is read or allocated. */
     static void checkHeaderLength(Path file, long headerLen, long fileSize) throws SafetensorsFormatException {
+        if (headerLen < 0 || headerLen > MAX_HEADER_BYTES) {   // u64 on disk: negative means above 2^63
+            throw new SafetensorsFormatException(file, "header length " + Long.toUnsignedString(headerLen)
+                    + " bytes exceeds the limit of " + MAX_HEADER_BYTES + " bytes");
+        }
         if (headerLen < 2) {
             throw new SafetensorsFormatException(file, "header length " + headerLen + " is too small to hold a JSON object");
-        }
-        if (headerLen > MAX_HEADER_BYTES) {
-            throw new SafetensorsFormatException(file, "header length " + headerLen + " bytes exceeds the limit of "
-                    + MAX_HEADER_BYTES + " bytes");
         }
         if (8 + headerLen > fileSize) {
             throw new SafetensorsFormatException(file, "header length " + headerLen + " runs past the end of the file ("

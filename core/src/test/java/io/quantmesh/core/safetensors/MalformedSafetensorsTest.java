@@ -49,6 +49,7 @@ class MalformedSafetensorsTest {
                 Arguments.of("too-short", new byte[] {1, 2, 3}, "too short for the 8-byte header length"),
                 Arguments.of("zero-header", rawLength(0, 16), "too small to hold a JSON object"),
                 Arguments.of("10GB-header", rawLength(10_000_000_000L, 64), "exceeds the limit"),
+                Arguments.of("u64-above-2^63", rawLength(-1L, 64), "18446744073709551615 bytes exceeds the limit"),
                 Arguments.of("header-past-eof", rawLength(1000, 64), "runs past the end of the file"),
                 Arguments.of("not-utf8", badUtf8, "not valid UTF-8"),
                 Arguments.of("not-json-object-start", file("[1,2]   ", 0), "does not start with '{'"),

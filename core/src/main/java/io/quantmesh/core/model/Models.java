@@ -1,0 +1,47 @@
+package io.quantmesh.core.model;
+
+import io.quantmesh.core.checkpoint.HfCheckpoint;
+import io.quantmesh.core.config.LlamaConfig;
+import io.quantmesh.core.importer.Llama2cCheckpoint;
+import io.quantmesh.core.model.llama.LlamaModel;
+import io.quantmesh.core.tokenizer.Tokenizers;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Opens any model the runtime knows from a path: a Hugging Face directory (dispatched on config.json's
+ * {@code model_type}) or a raw llama2.c checkpoint file. New families add a case here.
+ */
+public final class Models {
+    private Models() {}
+
+    /**
+     * @param tokenizer a tokenizer file (or directory) to use instead of the model directory's own tokenizer.json /
+     *                  tokenizer.bin ({@link Tokenizers}); required for raw llama2.c files
+     */
+    public static LanguageModel open(Path path, Path tokenizer) throws IOException {
+        if (Files.isDirectory(path)) return openDirectory(path, tokenizer);
+        if (!Files.isRegularFile(path)) throw new IOException(path + ": no such model file or directory");
+        if (tokenizer == null) throw new IOException(path + " is a llama2.c checkpoint: pass its tokenizer.bin");
+        Llama2cCheckpoint ck = Llama2cCheckpoint.read(path);
+        return new LlamaModel(ck.weights(), Tokenizers.load(tokenizer, ck.config().vocabSize()), null);
+    }
+
+    private static LanguageModel openDirectory(Path dir, Path tokenizer) throws IOException {
+        HfCheckpoint ck = HfCheckpoint.open(dir);
+        try {
+            String type = ck.config().path("model_type").asText("");
+            return switch (type) {
+                case "llama" -> LlamaModel.load(ck, Tokenizers.load(tokenizer != null ? tokenizer : dir,
+                        LlamaConfig.fromJson(ck.config()).vocabSize()));
+                default -> throw new IOException(dir + ": model_type '" + type + "' is not supported (known: llama)");
+            };
+        } catch (IOException | RuntimeException e) {
+            ck.close();
+            if (e instanceof IllegalArgumentException) throw new IOException(dir + ": " + e.getMessage(), e);
+            throw e;
+        }
+    }
+}
