@@ -4,6 +4,8 @@ import io.quantmesh.core.checkpoint.HfCheckpoint;
 import io.quantmesh.core.config.LlamaConfig;
 import io.quantmesh.core.importer.Llama2cCheckpoint;
 import io.quantmesh.core.model.llama.LlamaModel;
+import io.quantmesh.core.model.rwkv.RwkvCppFile;
+import io.quantmesh.core.model.rwkv.RwkvModels;
 import io.quantmesh.core.tokenizer.Tokenizers;
 
 import java.io.IOException;
@@ -12,7 +14,7 @@ import java.nio.file.Path;
 
 /**
  * Opens any model the runtime knows from a path: a Hugging Face directory (dispatched on config.json's
- * {@code model_type}) or a raw llama2.c checkpoint file. New families add a case here.
+ * {@code model_type}), an rwkv.cpp file (by its magic) or a raw llama2.c checkpoint file. New families add a case here.
  */
 public final class Models {
     private Models() {}
@@ -24,6 +26,7 @@ public final class Models {
     public static LanguageModel open(Path path, Path tokenizer) throws IOException {
         if (Files.isDirectory(path)) return openDirectory(path, tokenizer);
         if (!Files.isRegularFile(path)) throw new IOException(path + ": no such model file or directory");
+        if (RwkvCppFile.looksLike(path)) return RwkvModels.open(path, tokenizer);
         if (tokenizer == null) throw new IOException(path + " is a llama2.c checkpoint: pass its tokenizer.bin");
         Llama2cCheckpoint ck = Llama2cCheckpoint.read(path);
         return new LlamaModel(ck.weights(), Tokenizers.load(tokenizer, ck.config().vocabSize()), null);
@@ -36,7 +39,13 @@ public final class Models {
             return switch (type) {
                 case "llama" -> LlamaModel.load(ck, Tokenizers.load(tokenizer != null ? tokenizer : dir,
                         LlamaConfig.fromJson(ck.config()).vocabSize()));
-                default -> throw new IOException(dir + ": model_type '" + type + "' is not supported (known: llama)");
+                case "rwkv5", "rwkv6", "rwkv7", "rwkv7_fla" -> {
+                    LanguageModel m = RwkvModels.open(ck, tokenizer); // weights copied: the checkpoint can close
+                    ck.close();
+                    yield m;
+                }
+                default -> throw new IOException(dir + ": model_type '" + type
+                        + "' is not supported (known: llama, rwkv5, rwkv6, rwkv7)");
             };
         } catch (IOException | RuntimeException e) {
             ck.close();

@@ -1,12 +1,18 @@
 package io.quantmesh.core.model.rwkv;
 
+import io.quantmesh.core.checkpoint.HfCheckpoint;
 import io.quantmesh.core.tokenizer.ByteTokenizer;
 import io.quantmesh.core.tokenizer.Tokenizer;
+import io.quantmesh.core.tokenizer.Tokenizers;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** Opens RWKV models from rwkv.cpp files and Hugging Face checkpoint directories. */
+/**
+ * Opens RWKV models from rwkv.cpp files and Hugging Face checkpoint directories, with their tokenizer: byte-level
+ * models (vocabulary 256, the tiny test models) get {@link ByteTokenizer}; others the tokenizer found by
+ * {@link Tokenizers} (the RWKV world vocabulary file, or tokenizer.json) in the model directory or at the given path.
+ */
 public final class RwkvModels {
     private RwkvModels() {}
 
@@ -16,21 +22,30 @@ public final class RwkvModels {
         return RwkvHfFormat.isRwkvDir(path);
     }
 
-    /**
-     * Opens a model with the tokenizer it needs: byte-level models (vocabulary 256, the tiny test models) get the
-     * {@link ByteTokenizer}; larger vocabularies need {@link #open(Path, Tokenizer)}.
-     */
     public static RwkvModel open(Path path) throws IOException {
-        RwkvWeights w = load(path);
-        if (w.config().vocabSize() != ByteTokenizer.VOCAB) {
-            throw new IOException(path + ": vocabulary of " + w.config().vocabSize()
-                    + " tokens is not byte-level; open it with its tokenizer (RWKV world)");
-        }
-        return new RwkvModel(w, ByteTokenizer.instance());
+        return open(path, null);
     }
 
-    public static RwkvModel open(Path path, Tokenizer tokenizer) throws IOException {
-        return new RwkvModel(load(path), tokenizer);
+    /** @param tokenizer a tokenizer file or directory, or null for the model's own (see the class comment) */
+    public static RwkvModel open(Path path, Path tokenizer) throws IOException {
+        RwkvWeights w = load(path);
+        return new RwkvModel(w, tokenizer(w, Files.isDirectory(path) ? path : null, tokenizer));
+    }
+
+    /** A model from an open HF checkpoint (weights are copied; the checkpoint may be closed afterwards). */
+    public static RwkvModel open(HfCheckpoint checkpoint, Path tokenizer) throws IOException {
+        RwkvWeights w = RwkvHfFormat.load(checkpoint);
+        return new RwkvModel(w, tokenizer(w, checkpoint.dir(), tokenizer));
+    }
+
+    private static Tokenizer tokenizer(RwkvWeights w, Path modelDir, Path tokenizer) throws IOException {
+        int vocab = w.config().vocabSize();
+        if (tokenizer != null) return Tokenizers.load(tokenizer, vocab);
+        if (vocab == ByteTokenizer.VOCAB) return ByteTokenizer.instance();
+        if (modelDir == null) {
+            throw new IOException("an rwkv.cpp model with a vocabulary of " + vocab + " needs a tokenizer (RWKV world)");
+        }
+        return Tokenizers.load(modelDir, vocab);
     }
 
     /** The weights of an rwkv.cpp file or an HF RWKV directory. */

@@ -1,8 +1,8 @@
 package io.quantmesh.core.model.rwkv;
 
-import io.quantmesh.core.tokenizer.ByteTokenizer;
+import io.quantmesh.core.eval.Perplexity;
+import io.quantmesh.core.ops.Activations;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -66,25 +66,17 @@ public final class RwkvPerplexity {
             for (int i = 0; i < count; i++) step[i] = tokens[(first + i) * ctx + t];
             float[] logits = model.step(batch, states, step, count);
             for (int i = 0; i < count; i++) {
-                nll += negLogSoftmax(logits, i * vocab, vocab, tokens[(first + i) * ctx + t + 1]);
+                nll += Activations.logSumExp(logits, i * vocab, vocab) - logits[i * vocab + tokens[(first + i) * ctx + t + 1]];
             }
         }
         return nll;
     }
 
-    /** {@code -log softmax(logits)[target]}, in double. */
-    static double negLogSoftmax(float[] logits, int off, int n, int target) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (int i = 0; i < n; i++) max = Math.max(max, logits[off + i]);
-        double sum = 0;
-        for (int i = 0; i < n; i++) sum += Math.exp(logits[off + i] - max);
-        return Math.log(sum) + max - logits[off + target];
-    }
-
     /**
-     * {@code RwkvPerplexity <text file> <ctx> <model>...}: the text's UTF-8 bytes are the tokens (byte-level models,
-     * no BOS). System properties: {@code windows} (default all), {@code threads} (default: available processors),
-     * {@code batch} (windows stepped together, default 32).
+     * {@code RwkvPerplexity <text file> <ctx> <model>...}: the text is read and tokenized as {@link Perplexity} does
+     * (universal newlines, BOS + the model tokenizer's encoding; byte-level models have no BOS, so their tokens are
+     * the UTF-8 bytes). System properties: {@code windows} (default all), {@code threads} (default: available
+     * processors), {@code batch} (windows stepped together, default 32).
      */
     public static void main(String[] args) throws Exception {
         if (args.length < 3) {
@@ -96,11 +88,11 @@ public final class RwkvPerplexity {
         int windows = Integer.getInteger("windows", 0);
         int threads = Integer.getInteger("threads", Runtime.getRuntime().availableProcessors());
         int batch = Integer.getInteger("batch", 32);
-        int[] tokens = ByteTokenizer.encode(Files.readAllBytes(text));
+        String content = Perplexity.readText(text);
         for (int i = 2; i < args.length; i++) {
             Path file = Path.of(args[i]);
             try (RwkvModel model = RwkvModels.open(file)) {
-                Result r = evaluate(model, tokens, ctx, windows, threads, batch);
+                Result r = evaluate(model, Perplexity.tokenize(model, content), ctx, windows, threads, batch);
                 System.out.printf(Locale.ROOT, "%s (RWKV %s): %s, ctx %d, %d tokens, %d windows, %d predictions: "
                                 + "ppl %.4f (NLL %.5f nats/byte, %.4f bits/byte), %.1f s on %d threads%n",
                         file.getFileName(), model.version().label(), text.getFileName(), ctx, r.tokens(), r.windows(),

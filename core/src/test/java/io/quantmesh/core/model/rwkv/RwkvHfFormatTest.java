@@ -9,6 +9,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.quantmesh.core.Json;
 import io.quantmesh.core.checkpoint.HfCheckpoint;
+import io.quantmesh.core.model.LanguageModel;
+import io.quantmesh.core.model.Models;
 import io.quantmesh.core.safetensors.SafetensorsWriter;
 import io.quantmesh.core.tensor.Tensor;
 import io.quantmesh.core.tokenizer.ByteTokenizer;
@@ -104,6 +106,21 @@ class RwkvHfFormatTest {
             assertEquals(canon[7 * 64 + 3], hf.getFloat(3 * 40 + 7));
             Tensor w2 = c.tensor("rwkv.blocks.1.attention.time_maa_w2");
             assertEquals(v6.floats("blocks.1.att.time_maa_w2")[(2 * 64 + 5) * 8 + 6], w2.getFloat((2 * 8 + 6) * 64 + 5));
+        }
+    }
+
+    /** The project-wide factory dispatches rwkv.cpp files and RWKV HF directories here. */
+    @Test
+    void projectFactoryOpensRwkv() throws IOException {
+        try (LanguageModel m = Models.open(TinyRwkv.file(TinyRwkv.V5_1), null)) {
+            assertEquals("rwkv5", m.family());
+            assertEquals(256, m.vocabSize());
+        }
+        RwkvHfFormat.save(TinyRwkv.weights(TinyRwkv.V7), dir.resolve("v7dir"));
+        try (LanguageModel m = Models.open(dir.resolve("v7dir"), null)) {
+            assertEquals("rwkv7", m.family());
+            assertArrayEquals(TinyRwkv.logitsAfter(TinyRwkv.model(TinyRwkv.V7), "ab"),
+                    TinyRwkv.logitsAfter((RwkvModel) m, "ab"), 0f);
         }
     }
 

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.quantmesh.core.Shared;
+import io.quantmesh.core.eval.Perplexity;
 import io.quantmesh.core.tokenizer.ByteTokenizer;
 import java.nio.file.Files;
 import org.junit.jupiter.api.Test;
@@ -16,25 +17,19 @@ class RwkvPerplexityTest {
         return ByteTokenizer.encode(Files.readAllBytes(Shared.resolve("data/eval/wikitext2-test.txt")));
     }
 
-    /** Batched, multi-threaded evaluation equals the plain one-token-at-a-time loop over each window. */
+    /** Batched, multi-threaded evaluation equals the project's generic evaluator (one window at a time). */
     @Test
-    void batchedEvaluationEqualsSequentialLoop() throws Exception {
-        int[] tokens = wikitext();
+    void batchedEvaluationEqualsTheGenericEvaluator() throws Exception {
         int ctx = 64, windows = 5;
+        String text = Perplexity.readText(Shared.resolve("data/eval/wikitext2-test.txt")).substring(0, ctx * windows + 10);
         RwkvModel m = TinyRwkv.model(TinyRwkv.V5_2);
-        double sum = 0;
-        for (int w = 0; w < windows; w++) {
-            RwkvState s = m.newState();
-            for (int t = 0; t < ctx - 1; t++) {
-                float[] logits = m.next(s, tokens[w * ctx + t]);
-                sum += RwkvPerplexity.negLogSoftmax(logits, 0, 256, tokens[w * ctx + t + 1]);
-            }
-        }
-        RwkvPerplexity.Result r = RwkvPerplexity.evaluate(m, tokens, ctx, windows, 2, 2);
+        Perplexity.Result generic = Perplexity.evaluate(m, text, ctx, "wikitext2 prefix", null);
+        RwkvPerplexity.Result r = RwkvPerplexity.evaluate(m, Perplexity.tokenize(m, text), ctx, 0, 2, 2);
+        assertEquals(windows, generic.windows());
         assertEquals(windows, r.windows());
-        assertEquals(windows * (ctx - 1L), r.predictions());
-        assertEquals(sum / r.predictions(), r.meanNll(), 1e-12);
-        RwkvPerplexity.Result again = RwkvPerplexity.evaluate(m, tokens, ctx, windows, 1, 5);
+        assertEquals(generic.predictions(), r.predictions());
+        assertEquals(generic.meanNll(), r.meanNll(), 1e-12);
+        RwkvPerplexity.Result again = RwkvPerplexity.evaluate(m, Perplexity.tokenize(m, text), ctx, 0, 1, 5);
         assertEquals(r.meanNll(), again.meanNll(), 1e-12); // independent of threads and batch width
     }
 
@@ -54,6 +49,5 @@ class RwkvPerplexityTest {
         RwkvModel m = TinyRwkv.model(TinyRwkv.V5_1);
         assertThrows(IllegalArgumentException.class, () -> RwkvPerplexity.evaluate(m, new int[10], 1, 0, 1, 1));
         assertThrows(IllegalArgumentException.class, () -> RwkvPerplexity.evaluate(m, new int[10], 16, 0, 1, 1));
-        assertEquals(Math.log(256), RwkvPerplexity.negLogSoftmax(new float[256], 0, 256, 7), 1e-12);
     }
 }
