@@ -43,7 +43,11 @@ class MoeCommandsTest {
     }
 
     static float[] logits(Path model) {
-        Run r = run("logits", "--model", model.toString(), "--text", TEXT);
+        return logits(model, TEXT);
+    }
+
+    static float[] logits(Path model, String text) {
+        Run r = run("logits", "--model", model.toString(), "--text", text);
         assertEquals(0, r.code(), r.err());
         String[] lines = r.out().strip().split("\n");
         float[] f = new float[lines.length];
@@ -64,6 +68,16 @@ class MoeCommandsTest {
                 assertEquals(want[i], got[i], 1e-5 * scale, s + " logit " + i);
             }
         }
+    }
+
+    /** The same command on an RWKV file (no BOS): the rwkv.cpp reference logits after the bytes `"`, `i`, `n`. */
+    @Test
+    void logitsServesRwkvThroughTheSameCodePath() throws Exception {
+        float[] got = logits(Shared.resolve("models/rwkv-tiny/tiny-rwkv-5v1-730K-FP32.bin"), "\"in");
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(Files.readAllBytes(
+                Shared.resolve("models/rwkv-tiny/expected-logits-5v1-730K.bin"))).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        assertEquals(256, got.length);
+        for (int i = 0; i < got.length; i++) assertEquals(b.getFloat(4 * i), got[i], 1e-4, "logit " + i);
     }
 
     @Test
