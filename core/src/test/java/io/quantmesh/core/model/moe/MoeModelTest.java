@@ -201,7 +201,7 @@ class MoeModelTest {
     @Test
     void routingStatsFromHandMadeEvents() {
         LlamaConfig base = RandomMoe.BASE;
-        MoeConfig c = new MoeConfig(MoeStyle.MIXTRAL, base, 4, 2, 8, true, 0, 1, List.of(), 0, 1, false);
+        MoeConfig c = new MoeConfig(MoeStyle.MIXTRAL, base, 4, 2, 48, true, 0, 1, List.of(), 0, 1, false);
         RoutingStats s = new RoutingStats(c);
         // 3 tokens of layer 0: experts (0,1) (0,2) (3,0) with weights (.6,.4) (.7,.3) (.5,.5)
         int[] ids = {0, 1, 0, 2, 3, 0};
