@@ -197,6 +197,21 @@ class MoeConfigTest {
     }
 
     @Test
+    void tensorCountIsCheckedBeforeAnythingIsBuilt() {
+        for (String s : List.of(MIXTRAL, QWEN, DEEPSEEK)) {
+            MoeConfig c = parse(s);
+            int n = MoeWeights.specs(c, DType.BF16).size();
+            MoeWeights.checkFits(c, n);
+            assertThrows(IllegalArgumentException.class, () -> MoeWeights.checkFits(c, n - 1));
+        }
+        ObjectNode huge = json(MIXTRAL);
+        huge.put("num_hidden_layers", 1_000_000_000).put("num_local_experts", 65536);
+        MoeConfig c = MoeConfig.fromJson(MoeStyle.MIXTRAL, huge);
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> MoeWeights.checkFits(c, 995)).getMessage()
+                .contains("1000000000 layers"));
+    }
+
+    @Test
     void unsupportedOrInconsistentConfigsAreRejectedWithTheKey() {
         Function<String, String> error = s -> assertThrows(IllegalArgumentException.class, () -> parse(s)).getMessage();
         assertTrue(error.apply(DEEPSEEK.replace("\"softmax\"", "\"sigmoid\"")).contains("scoring_func"));

@@ -1,5 +1,7 @@
 package io.quantmesh.core.model.moe;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.quantmesh.core.Json;
 import io.quantmesh.core.Shared;
 import io.quantmesh.core.checkpoint.HfCheckpoint;
 import io.quantmesh.core.eval.Perplexity;
@@ -30,6 +32,7 @@ import java.util.Arrays;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -178,6 +181,26 @@ class UpcycleEquivalenceTest {
             double worst = worstRelative(d.forwardAll(d.newState(), t), m.forwardAll(m.newState(), t));
             System.out.printf("bf16 %-13s max rel |Δlogit| %.2e%n", style.family(), worst);
             assertTrue(worst <= TOLERANCE, style + ": " + worst);
+        }
+    }
+
+    /** A config that does not match its tensors is refused with the reason, before anything is computed. */
+    @Test
+    void inconsistentCheckpointsAreRefusedWithTheReason() throws IOException {
+        Path dir = tmp.resolve("broken");
+        Upcycler.upcycle(denseDir, dir, Options.defaults(MoeStyle.MIXTRAL, 7));
+        Path config = dir.resolve(HfCheckpoint.CONFIG);
+        byte[] good = Files.readAllBytes(config);
+        String[][] cases = {
+                {"num_local_experts", "9", "the checkpoint holds only"},
+                {"intermediate_size", "160", "has shape [172, 64], config says [160, 64]"},
+                {"num_experts_per_tok", "0", "num_experts_per_tok 0"}};
+        for (String[] c : cases) {
+            ObjectNode json = (ObjectNode) Json.mapper().readTree(good);
+            json.put(c[0], Integer.parseInt(c[1]));
+            Files.write(config, Json.mapper().writeValueAsBytes(json));
+            IOException e = assertThrows(IOException.class, () -> Models.open(dir, null));
+            assertTrue(e.getMessage().contains(c[2]), c[0] + ": " + e.getMessage());
         }
     }
 
