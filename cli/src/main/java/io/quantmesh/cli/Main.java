@@ -8,7 +8,8 @@ import picocli.CommandLine.Command;
         description = "Compress LLMs to ~2 bits per weight and serve them.",
         subcommands = {CommandLine.HelpCommand.class, DemoCommand.class, InspectCommand.class, TokenizeCommand.class,
                 ImportLlama2cCommand.class, GenerateCommand.class, PplCommand.class, SynthCommand.class,
-                BenchCommand.class, CalibrateCommand.class, BenchHessianCommand.class})
+                BenchCommand.class, LogitsCommand.class, UpcycleCommand.class, CalibrateCommand.class,
+                BenchHessianCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

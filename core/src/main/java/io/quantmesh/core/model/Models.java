@@ -7,6 +7,8 @@ import io.quantmesh.core.model.llama.LlamaModel;
 import io.quantmesh.core.model.moe.MoeConfig;
 import io.quantmesh.core.model.moe.MoeModel;
 import io.quantmesh.core.model.moe.MoeStyle;
+import io.quantmesh.core.model.rwkv.RwkvCppFile;
+import io.quantmesh.core.model.rwkv.RwkvModels;
 import io.quantmesh.core.tokenizer.Tokenizer;
 import io.quantmesh.core.tokenizer.Tokenizers;
 
@@ -17,8 +19,8 @@ import java.util.Optional;
 
 /**
  * Opens any model the runtime knows from a path: a Hugging Face directory (dispatched on config.json's
- * {@code model_type}, else {@code architectures}: llama, mixtral, qwen2_moe, deepseek) or a raw llama2.c
- * checkpoint file. New families add a case here.
+ * {@code model_type}, else {@code architectures}: llama, mixtral, qwen2_moe, deepseek, rwkv5/6/7), an rwkv.cpp
+ * file (by its magic) or a raw llama2.c checkpoint file. New families add a case here.
  */
 public final class Models {
     private Models() {}
@@ -28,10 +30,9 @@ public final class Models {
      *                  tokenizer.bin ({@link Tokenizers}); required for raw llama2.c files
      */
     public static LanguageModel open(Path path, Path tokenizer) throws IOException {
-        // RWKV (rwkv.cpp files and dirs) — once RwkvModels is on this branch, this line is all it takes:
-        // if (io.quantmesh.core.model.rwkv.RwkvModels.isRwkv(path)) return io.quantmesh.core.model.rwkv.RwkvModels.open(path);
         if (Files.isDirectory(path)) return openDirectory(path, tokenizer);
         if (!Files.isRegularFile(path)) throw new IOException(path + ": no such model file or directory");
+        if (RwkvCppFile.looksLike(path)) return RwkvModels.open(path, tokenizer);
         if (tokenizer == null) throw new IOException(path + " is a llama2.c checkpoint: pass its tokenizer.bin");
         Llama2cCheckpoint ck = Llama2cCheckpoint.read(path);
         return new LlamaModel(ck.weights(), Tokenizers.load(tokenizer, ck.config().vocabSize()), null);
@@ -49,8 +50,15 @@ public final class Models {
             boolean llama = type.equals("llama")
                     || type.isEmpty() && ck.config().path("architectures").path(0).asText().equals("LlamaForCausalLM");
             if (llama) return LlamaModel.load(ck, tokenizer(dir, tokenizer, LlamaConfig.fromJson(ck.config())));
-            throw new IOException(dir + ": model_type '" + type + "' is not supported (known: llama, mixtral, "
-                    + "qwen2_moe, deepseek)");
+            return switch (type) {
+                case "rwkv5", "rwkv6", "rwkv7", "rwkv7_fla" -> {
+                    LanguageModel m = RwkvModels.open(ck, tokenizer); // weights copied: the checkpoint can close
+                    ck.close();
+                    yield m;
+                }
+                default -> throw new IOException(dir + ": model_type '" + type + "' is not supported (known: llama, "
+                        + "mixtral, qwen2_moe, deepseek, rwkv5, rwkv6, rwkv7)");
+            };
         } catch (IOException | RuntimeException e) {
             ck.close();
             if (e instanceof IllegalArgumentException) throw new IOException(dir + ": " + e.getMessage(), e);

@@ -53,6 +53,9 @@ public record MoeConfig(
             }
         }
         if (sharedIntermediateSize < 0) throw new IllegalArgumentException("config.json: negative shared expert size");
+        if (style == MoeStyle.MIXTRAL && numExperts > 0 && expertIntermediateSize != base.intermediateSize()) {
+            throw new IllegalArgumentException("Mixtral experts have width intermediate_size");
+        }
         if (sharedIntermediateSize > 0 && style == MoeStyle.MIXTRAL) {
             throw new IllegalArgumentException("Mixtral has no shared expert");
         }

@@ -27,6 +27,7 @@ public final class MoeModel extends DecoderModel {
 
     /** Loads a Hugging Face MoE checkpoint with its parsed config; the model keeps it mapped and closes it on close(). */
     public static MoeModel load(HfCheckpoint checkpoint, MoeConfig config, Tokenizer tokenizer) {
+        MoeWeights.checkFits(config, checkpoint.tensorNames().size());
         MoeWeights weights = MoeWeights.load(config, n -> checkpoint.contains(n) ? checkpoint.tensor(n) : null);
         return new MoeModel(weights, tokenizer, checkpoint);
     }

@@ -97,6 +97,27 @@ public record MoeWeights(
     }
 
     /**
+     * Fails unless a checkpoint holding {@code available} tensors can hold this config's: checked by arithmetic
+     * before any list is built, so a hostile config (10^9 layers × 65,536 experts) costs nothing.
+     */
+    public static void checkFits(MoeConfig m, long available) {
+        int layers = m.base().numHiddenLayers();
+        if (layers > available) {
+            throw new IllegalArgumentException("config has " + layers + " layers; the checkpoint holds only " + available
+                    + " tensors");
+        }
+        long attention = m.qkvBias() ? 9 : 6, need = 2 + (m.base().tieWordEmbeddings() ? 0 : 1);
+        long shared = m.hasSharedExpert() ? (m.style() == MoeStyle.QWEN2_MOE ? 4 : 3) : 0;
+        for (int l = 0; l < layers; l++) {
+            need += attention + (m.isMoeLayer(l) ? 1 + 3L * m.numExperts() + shared : 3);
+        }
+        if (need > available) {
+            throw new IllegalArgumentException("config describes " + need + " tensors; the checkpoint holds only "
+                    + available);
+        }
+    }
+
+    /**
      * Binds the tensors {@code source} returns (null for a missing name) for each name of {@link #specs}: shapes
      * checked, F32, F16 or BF16. Matrices are views: {@code source}'s memory must outlive the weights.
      */

@@ -64,12 +64,12 @@ final class SparseMoeBlock {
             }
             if (wantHidden) {
                 int[] tokens = new int[m];
-                float[] c = new float[m];
+                float[] gates = new float[m];
                 for (int r = 0; r < m; r++) {
                     tokens[r] = pairs[start[e] + r] / k;
-                    c[r] = weights[pairs[start[e] + r]];
+                    gates[r] = weights[pairs[start[e] + r]];
                 }
-                listener.onExpertHidden(new ExpertActivations(layer, e, tokens, c, hidden, expert.intermediateSize()));
+                listener.onExpertHidden(new ExpertActivations(layer, e, tokens, gates, hidden, expert.intermediateSize()));
             }
         }
         if (L.shared() != null) {

@@ -16,7 +16,10 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 import java.util.stream.Stream;
 
 /**
@@ -113,7 +116,14 @@ public final class Upcycler {
             if (!type.equals("llama")) throw new IOException(denseDir + ": model_type '" + type + "', need a dense llama");
             LlamaConfig dc = LlamaConfig.fromJson(dense.config());
             MoeConfig m = config(dc, o);
-            List<TensorSpec> specs = MoeWeights.specs(m, DType.F32);
+            // Tensors keep the dense checkpoint's dtype (copies, halving and splits are exact in F32, F16 and
+            // BF16); routers are F32, which the grouped router's 1e6-scale rows need (F16 cannot hold them).
+            DType dtype = dense.info(LlamaWeights.EMBED).dtype();
+            Set<String> routers = IntStream.range(0, dc.numHiddenLayers()).filter(m::isMoeLayer)
+                    .mapToObj(m.style()::router).collect(Collectors.toSet());
+            List<TensorSpec> specs = MoeWeights.specs(m, dtype).stream()
+                    .map(s -> routers.contains(s.name()) ? new TensorSpec(s.name(), DType.F32, s.shape()) : s)
+                    .toList();
             Files.createDirectories(outDir);
             Map<String, String> meta = Map.of("format", "pt", "source", "quantmesh upcycle of " + denseDir.getFileName()
                     + ": " + o.style().family() + ", " + o.experts() + " experts, top-" + o.topK() + ", "
@@ -128,9 +138,9 @@ public final class Upcycler {
                         layer = layerTensors(dense, m, o, l, rng);
                         current = l;
                     }
-                    Tensor t = l >= 0 ? layer.get(s.name()) : dense.tensor(s.name()).to(DType.F32);
+                    Tensor t = l >= 0 ? layer.get(s.name()) : dense.tensor(s.name());
                     if (t == null) throw new IllegalStateException("upcycle produced no tensor " + s.name());
-                    w.write(s.name(), t);
+                    w.write(s.name(), t.to(s.dtype()));
                 }
                 w.commit();
             }
@@ -157,16 +167,16 @@ public final class Upcycler {
         Map<String, Tensor> t = new HashMap<>();
         for (String suffix : new String[] {"input_layernorm.weight", "self_attn.q_proj.weight", "self_attn.k_proj.weight",
                 "self_attn.v_proj.weight", "self_attn.o_proj.weight", "post_attention_layernorm.weight"}) {
-            t.put(LlamaWeights.layer(l, suffix), dense.tensor(LlamaWeights.layer(l, suffix)).to(DType.F32));
+            t.put(LlamaWeights.layer(l, suffix), dense.tensor(LlamaWeights.layer(l, suffix)));
         }
         if (m.qkvBias()) {
             t.put(LlamaWeights.layer(l, "self_attn.q_proj.bias"), Tensor.zeros(DType.F32, (long) c.numAttentionHeads() * c.headDim()));
             t.put(LlamaWeights.layer(l, "self_attn.k_proj.bias"), Tensor.zeros(DType.F32, c.kvDim()));
             t.put(LlamaWeights.layer(l, "self_attn.v_proj.bias"), Tensor.zeros(DType.F32, c.kvDim()));
         }
-        Tensor gate = dense.tensor(LlamaWeights.layer(l, "mlp.gate_proj.weight")).to(DType.F32);
-        Tensor up = dense.tensor(LlamaWeights.layer(l, "mlp.up_proj.weight")).to(DType.F32);
-        Tensor down = dense.tensor(LlamaWeights.layer(l, "mlp.down_proj.weight")).to(DType.F32);
+        Tensor gate = dense.tensor(LlamaWeights.layer(l, "mlp.gate_proj.weight"));
+        Tensor up = dense.tensor(LlamaWeights.layer(l, "mlp.up_proj.weight"));
+        Tensor down = dense.tensor(LlamaWeights.layer(l, "mlp.down_proj.weight"));
         if (!m.isMoeLayer(l)) {
             t.put(LlamaWeights.layer(l, "mlp.gate_proj.weight"), gate);
             t.put(LlamaWeights.layer(l, "mlp.up_proj.weight"), up);

@@ -1,5 +1,7 @@
 package io.quantmesh.core.model.moe;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.quantmesh.core.Json;
 import io.quantmesh.core.Shared;
 import io.quantmesh.core.checkpoint.HfCheckpoint;
 import io.quantmesh.core.eval.Perplexity;
@@ -9,6 +11,9 @@ import io.quantmesh.core.model.Models;
 import io.quantmesh.core.model.llama.Stories260KTest;
 import io.quantmesh.core.model.moe.Upcycler.Options;
 import io.quantmesh.core.model.moe.Upcycler.RouterInit;
+import io.quantmesh.core.config.LlamaConfig;
+import io.quantmesh.core.synth.SyntheticCheckpoint;
+import io.quantmesh.core.tensor.DType;
 import io.quantmesh.core.tensor.Tensor;
 import io.quantmesh.core.tokenizer.Llama2cTokenizer;
 import org.junit.jupiter.api.AfterAll;
@@ -17,14 +22,17 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -134,16 +142,66 @@ class UpcycleEquivalenceTest {
     }
 
     double worstRelativeDifference(float[][] got) {
+        return worstRelative(denseLogits, got);
+    }
+
+    /** max over positions of max_i |got − want| / max_i |want|. */
+    static double worstRelative(float[][] want, float[][] got) {
         double worst = 0;
-        for (int t = 0; t < tokens.length; t++) {
+        for (int t = 0; t < want.length; t++) {
             double scale = 0, diff = 0;
-            for (int i = 0; i < got[t].length; i++) {
-                scale = Math.max(scale, Math.abs(denseLogits[t][i]));
-                diff = Math.max(diff, Math.abs(got[t][i] - denseLogits[t][i]));
+            for (int i = 0; i < want[t].length; i++) {
+                scale = Math.max(scale, Math.abs(want[t][i]));
+                diff = Math.max(diff, Math.abs(got[t][i] - want[t][i]));
             }
             worst = Math.max(worst, diff / scale);
         }
         return worst;
+    }
+
+    /**
+     * The construction is exact in any float format: a BF16 dense model (random weights at N(0, 0.02²), as synth
+     * writes them) upcycles to a BF16 MoE (F32 router) with the dense logits.
+     */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(MoeStyle.class)
+    void bf16UpcycleGivesTheDenseLogits(MoeStyle style) throws IOException {
+        Path dir = tmp.resolve("bf16-dense");
+        if (!Files.isDirectory(dir)) {
+            LlamaConfig c = new LlamaConfig(128, 352, 3, 4, 2, 1e-5, 10000.0, 512, 128, false, 1, 2);
+            SyntheticCheckpoint.write(dir, c, DType.BF16, 5, Stories260KTest.TOKENIZER, null);
+        }
+        Path moeDir = tmp.resolve("bf16-" + style.family());
+        Upcycler.upcycle(dir, moeDir, Options.defaults(style, 7));
+        try (LanguageModel d = Models.open(dir, null); LanguageModel m = Models.open(moeDir, null);
+             HfCheckpoint ck = HfCheckpoint.open(moeDir)) {
+            assertEquals(DType.BF16, ck.info(style.expert(2, 0, "up")).dtype());
+            assertEquals(DType.F32, ck.info(style.router(2)).dtype());
+            int[] t = Arrays.copyOf(tokens, 96);
+            double worst = worstRelative(d.forwardAll(d.newState(), t), m.forwardAll(m.newState(), t));
+            System.out.printf("bf16 %-13s max rel |Δlogit| %.2e%n", style.family(), worst);
+            assertTrue(worst <= TOLERANCE, style + ": " + worst);
+        }
+    }
+
+    /** A config that does not match its tensors is refused with the reason, before anything is computed. */
+    @Test
+    void inconsistentCheckpointsAreRefusedWithTheReason() throws IOException {
+        Path dir = tmp.resolve("broken");
+        Upcycler.upcycle(denseDir, dir, Options.defaults(MoeStyle.MIXTRAL, 7));
+        Path config = dir.resolve(HfCheckpoint.CONFIG);
+        byte[] good = Files.readAllBytes(config);
+        String[][] cases = {
+                {"num_local_experts", "9", "the checkpoint holds only"},
+                {"intermediate_size", "160", "has shape [172, 64], config says [160, 64]"},
+                {"num_experts_per_tok", "0", "num_experts_per_tok 0"}};
+        for (String[] c : cases) {
+            ObjectNode json = (ObjectNode) Json.mapper().readTree(good);
+            json.put(c[0], Integer.parseInt(c[1]));
+            Files.write(config, Json.mapper().writeValueAsBytes(json));
+            IOException e = assertThrows(IOException.class, () -> Models.open(dir, null));
+            assertTrue(e.getMessage().contains(c[2]), c[0] + ": " + e.getMessage());
+        }
     }
 
     /** The check bites: one expert of one layer off by 0.1% is seen. */
