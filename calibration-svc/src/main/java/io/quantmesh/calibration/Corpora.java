@@ -29,7 +29,9 @@ public final class Corpora {
     private final Path root;
 
     public Corpora(Path root) throws IOException {
-        if (!Files.isDirectory(root)) throw new IllegalArgumentException("corpora directory " + root + " does not exist");
+        if (!Files.isDirectory(root)) {
+            throw new IllegalArgumentException("corpora directory " + root + " does not exist");
+        }
         this.root = root.toRealPath();
         Path eval = Shared.resolve("data/eval");
         if (Files.isDirectory(eval)) {

@@ -19,7 +19,9 @@ final class HessianAccumulator {
     private boolean finished;
 
     HessianAccumulator(int dim, KernelPool pool) {
-        if (dim < 1 || dim > MAX_DIM) throw new IllegalArgumentException("Hessian dimension must be 1.." + MAX_DIM + ", got " + dim);
+        if (dim < 1 || dim > MAX_DIM) {
+            throw new IllegalArgumentException("Hessian dimension must be 1.." + MAX_DIM + ", got " + dim);
+        }
         this.dim = dim;
         this.h = new double[dim * dim];
         this.pool = pool;

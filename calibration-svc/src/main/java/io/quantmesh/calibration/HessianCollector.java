@@ -57,7 +57,8 @@ public final class HessianCollector {
     public List<CollectedHessian> collect(LanguageModel languageModel, CalibrationSet set, Progress progress,
                                           Cancellation cancel) {
         LlamaModel model = supported(languageModel);
-        if (bytesNeeded(model.config()) > budgetBytes) throw new IllegalArgumentException(tooLarge(bytesNeeded(model.config())));
+        long needed = bytesNeeded(model.config());
+        if (needed > budgetBytes) throw new IllegalArgumentException(tooLarge(needed));
         if (set.seqLen() > model.contextLength()) {
             throw new IllegalArgumentException("seq_len " + set.seqLen() + " exceeds the model's context "
                     + model.contextLength());

@@ -53,8 +53,12 @@ public final class HessianJob {
         long t0 = System.nanoTime();
         CorpusSampler.checkSize(spec.samples() != null ? spec.samples() : 1, spec.seqLen() != null ? spec.seqLen() : 2);
         for (String name : spec.corpora()) corpora.files(name); // unknown names fail before any work
-        if (!Files.isDirectory(spec.model())) {
+        if (!Files.exists(spec.model())) {
             throw new NoSuchFileException(spec.modelLabel(), null, "model directory does not exist");
+        }
+        if (!Files.isDirectory(spec.model())) {
+            throw new IllegalArgumentException("model " + spec.modelLabel() + " is not a Hugging Face model directory "
+                    + "(import llama2c checkpoints with quantmesh import-llama2c)");
         }
         try (LanguageModel model = open(spec)) {
             HessianCollector.supported(model);

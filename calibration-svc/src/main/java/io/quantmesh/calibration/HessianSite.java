@@ -6,8 +6,8 @@ import java.util.List;
 
 /**
  * Where one Hessian belongs: a module and the linear layers in it that read the same input, e.g.
- * {@code model.layers.3.self_attn} + [q_proj, k_proj, v_proj]. Its key, {@code model.layers.3.self_attn.q_proj|k_proj|v_proj},
- * names the artifact's tensors ({@code <key>.hessian}, {@code <key>.tokens}). Routed experts fit the same scheme:
+ * {@code model.layers.3.self_attn} + [q_proj, k_proj, v_proj]. Its key,
+ * {@code model.layers.3.self_attn.q_proj|k_proj|v_proj}, names the artifact's tensors ({@code <key>.hessian}, {@code <key>.tokens}). Routed experts fit the same scheme:
  * {@code model.layers.3.mlp.experts.5} + [down_proj].
  */
 public record HessianSite(String module, List<String> linears) {

@@ -187,6 +187,10 @@ class HessianCollectorTest {
                 List.of("wikitext2-test"), 1, L, 0, out), Progress.NONE, Cancellation.NONE));
         assertThrows(java.nio.file.NoSuchFileException.class, () -> job.run(new HessianJob.Spec(dir.resolve("none"),
                 "none", List.of(), 1, L, 0, out), Progress.NONE, Cancellation.NONE));
+        IllegalArgumentException file = assertThrows(IllegalArgumentException.class, () -> job.run(
+                new HessianJob.Spec(model.resolve("config.json"), "config.json", List.of(), 1, L, 0, out),
+                Progress.NONE, Cancellation.NONE));
+        assertTrue(file.getMessage().contains("not a Hugging Face model directory"), file.getMessage());
         Files.createDirectories(dir.resolve("empty"));
         IllegalArgumentException notAModel = assertThrows(IllegalArgumentException.class, () -> job.run(
                 new HessianJob.Spec(dir.resolve("empty"), "empty", List.of(), 1, L, 0, out), Progress.NONE,

@@ -35,7 +35,8 @@ final class BenchHessianCommand implements Callable<Integer> {
     @Option(names = "--block", defaultValue = "128", description = "tokens per update (default: ${DEFAULT-VALUE})")
     int block;
 
-    @Option(names = "--seconds", defaultValue = "1.0", description = "timed seconds per figure (default: ${DEFAULT-VALUE})")
+    @Option(names = "--seconds", defaultValue = "1.0",
+            description = "timed seconds per figure (default: ${DEFAULT-VALUE})")
     double seconds;
 
     @Option(names = "--model", paramLabel = "DIR",
@@ -48,19 +49,22 @@ final class BenchHessianCommand implements Callable<Integer> {
     @Option(names = "--rounds", defaultValue = "3", description = "end-to-end rounds (default: ${DEFAULT-VALUE})")
     int rounds;
 
-    @Option(names = "--seq-len", paramLabel = "L", description = "end-to-end tokens per sequence (default: min(2048, context/2))")
+    @Option(names = "--seq-len", paramLabel = "L",
+            description = "end-to-end tokens per sequence (default: min(2048, context/2))")
     Integer seqLen;
 
     @Override
     public Integer call() throws Exception {
-        if (block < 1 || samples < 1 || rounds < 1 || !(seconds > 0)) throw new IllegalArgumentException("sizes must be positive");
+        if (block < 1 || samples < 1 || rounds < 1 || !(seconds > 0)) {
+            throw new IllegalArgumentException("sizes must be positive");
+        }
         KernelPool all = KernelPool.shared();
         System.out.printf("machine: %d cores available, kernel pool %d threads, JVM %s%n",
                 Runtime.getRuntime().availableProcessors(), all.threads(), System.getProperty("java.vm.version"));
         System.out.printf("%nH += X^T X, k = %d tokens per update: GFLOP/s of the full d x d update (2kd^2 flops)%n",
                 block);
-        System.out.printf("  %6s %10s %12s %12s %10s %10s%n", "d", "naive", "vector 1t", "vector " + all.threads() + "t",
-                "vec/naive", "threads");
+        System.out.printf("  %6s %10s %12s %12s %10s %10s%n", "d", "naive", "vector 1t",
+                "vector " + all.threads() + "t", "vec/naive", "threads");
         try (KernelPool one = new KernelPool(1)) {
             for (int d : dims) {
                 GramBenchmark.Figure f = GramBenchmark.run(d, block, one, all, seconds);

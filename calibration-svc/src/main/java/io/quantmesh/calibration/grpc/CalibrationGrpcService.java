@@ -49,6 +49,8 @@ public final class CalibrationGrpcService extends CalibrationServiceGrpc.Calibra
     @Override
     public void collectHessians(CollectHessiansRequest req, StreamObserver<CollectHessiansProgress> out) {
         Context ctx = Context.current();
+        // after a cancel, progress messages are dropped quietly; the work itself stops at the next check
+        if (out instanceof ServerCallStreamObserver<CollectHessiansProgress> call) call.setOnCancelHandler(() -> {});
         Cancellation cancel = () -> {
             if (ctx.isCancelled()) throw new CancellationException("request cancelled or past its deadline");
         };
@@ -91,7 +93,9 @@ public final class CalibrationGrpcService extends CalibrationServiceGrpc.Calibra
         if (req.getOutput().isBlank()) throw new IllegalArgumentException("output is required");
         Path model = artifacts.resolve(req.getModel(), "model");
         Path output = artifacts.resolve(req.getOutput(), "output");
-        if (Files.isDirectory(output)) throw new IllegalArgumentException("output '" + req.getOutput() + "' is a directory");
+        if (Files.isDirectory(output)) {
+            throw new IllegalArgumentException("output '" + req.getOutput() + "' is a directory");
+        }
         return new HessianJob.Spec(model, req.getModel(), req.getCorporaList(),
                 req.hasSamples() ? req.getSamples() : null, req.hasSeqLen() ? req.getSeqLen() : null, req.getSeed(),
                 output);

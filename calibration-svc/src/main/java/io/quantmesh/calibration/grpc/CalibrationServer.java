@@ -70,7 +70,8 @@ public final class CalibrationServer implements AutoCloseable {
             else if (a.startsWith("--store=")) store = Path.of(a.substring(8));
             else if (a.startsWith("--corpora=")) corpora = Path.of(a.substring(10));
             else {
-                System.err.println("calibration-server: unknown argument " + a + " (--port=N --store=DIR --corpora=DIR)");
+                System.err.println("calibration-server: unknown argument " + a
+                        + " (--port=N --store=DIR --corpora=DIR)");
                 System.exit(2);
             }
         }
@@ -86,7 +87,8 @@ public final class CalibrationServer implements AutoCloseable {
             System.exit(2);
             return;
         }
-        System.out.println("calibration-svc listening on port " + s.port() + ", artifacts in " + store.toAbsolutePath());
+        System.out.println("calibration-svc listening on port " + s.port() + ", artifacts in "
+                + store.toAbsolutePath());
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
                 s.close();

@@ -1,5 +1,6 @@
 package io.quantmesh.calibration.grpc;
 
+import io.grpc.Context;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.Status;
@@ -135,7 +136,8 @@ class CalibrationGrpcServiceTest {
     }
 
     @Test
-    void badInputIsInvalidArgumentWithAMessage() {
+    void badInputIsInvalidArgumentWithAMessage() throws IOException {
+        Files.createDirectories(store.resolve("jobs"));
         invalid(request().setSamples(0).build(), "samples must be >= 1, got 0");
         invalid(request().setSamples(-5).build(), "samples must be >= 1");
         invalid(request().setSeqLen(513).build(), "seq_len 513 exceeds the model's context of 512");
@@ -151,6 +153,7 @@ class CalibrationGrpcServiceTest {
         invalid(request().setModel("").build(), "model is required");
         invalid(request().setModel("artifact:../../etc").build(), "outside the artifact root");
         invalid(request().setModel("jobs").build(), "cannot open model jobs");
+        invalid(request().setModel("models/stories260K/config.json").build(), "not a Hugging Face model directory");
         assertFalse(Files.exists(store.resolve("outside.safetensors")));
     }
 
@@ -160,6 +163,49 @@ class CalibrationGrpcServiceTest {
         assertEquals(Status.Code.NOT_FOUND, s.getCode());
         assertTrue(s.getDescription().contains("models/llama-70b") && s.getDescription().contains("does not exist"),
                 s.getDescription());
+    }
+
+    @Test
+    void aClientCancelStopsTheCollectionFreesTheSlotAndLeavesNoArtifact() throws Exception {
+        String name = InProcessServerBuilder.generateName();
+        CalibrationGrpcService service = new CalibrationGrpcService(new ArtifactRoot(store),
+                new HessianJob(Corpora.shared(), HessianCollector.withDefaultBudget()), 1, 0);
+        // the service runs on the server's own executor here, so the client can act mid-stream
+        Server own = InProcessServerBuilder.forName(name).addService(service).build().start();
+        ManagedChannel ch = InProcessChannelBuilder.forName(name).build();
+        try {
+            var client = CalibrationServiceGrpc.newBlockingStub(ch);
+            Context.CancellableContext cc = Context.current().withCancellation();
+            Path file = store.resolve("jobs/cancelled.safetensors");
+            cc.run(() -> {
+                var it = client.collectHessians(request().setSamples(5_000)
+                        .setOutput("artifact:jobs/cancelled.safetensors").build());
+                assertEquals(1, it.next().getSequencesDone());
+                cc.cancel(null);
+                StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> it.forEachRemaining(p -> {}));
+                assertEquals(Status.Code.CANCELLED, e.getStatus().getCode());
+            });
+            // the server noticed: the slot is free again (one collection at a time) and nothing was written
+            long t0 = System.nanoTime();
+            List<CollectHessiansProgress> after = null;
+            while (after == null) {
+                try {
+                    after = new ArrayList<>();
+                    client.collectHessians(request().setSamples(1).setOutput("jobs/after.safetensors").build())
+                            .forEachRemaining(after::add);
+                } catch (StatusRuntimeException busy) {
+                    assertEquals(Status.Code.RESOURCE_EXHAUSTED, busy.getStatus().getCode());
+                    assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(10), "cancelled job kept running");
+                    after = null;
+                    Thread.sleep(20);
+                }
+            }
+            assertTrue(after.getLast().hasResult());
+            assertFalse(Files.exists(file));
+        } finally {
+            ch.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+            own.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        }
     }
 
     @Test
