@@ -35,16 +35,7 @@ public enum GridTable {
 
     /** The code whose value is nearest to y; the lowest code on ties. */
     public int nearest(float y) {
-        int best = 0;
-        float bestErr = Math.abs(y - values[0]);
-        for (int c = 1; c < values.length; c++) {
-            float e = Math.abs(y - values[c]);
-            if (e < bestErr) {
-                bestErr = e;
-                best = c;
-            }
-        }
-        return best;
+        return ScalarReference.nearestLevel(values, y);
     }
 
     private static float[] signMagnitude(float[] magnitudes) {

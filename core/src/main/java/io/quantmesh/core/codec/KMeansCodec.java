@@ -19,7 +19,7 @@ public final class KMeansCodec {
 
     /** Codebooks at least this large are searched with the k-d tree by default. */
     private static final int TREE_THRESHOLD = 512;
-    private static final int LEAF_SIZE = 32;
+    private static final int LEAF_SIZE = 64;
 
     private final int k;
     private final int n;
@@ -90,11 +90,11 @@ public final class KMeansCodec {
         return switch (search) {
             case NAIVE -> (x, xo) -> ScalarReference.argminDistance(centroids, n, k, x, xo);
             case VECTOR -> {
-                Best best = Best.forMin();
+                LaneBest lanes = new LaneBest();
                 yield (x, xo) -> {
-                    best.resetMin();
-                    whole.argminDistance(x, xo, 0, best);
-                    return best.indexOrZero();
+                    lanes.resetMin();
+                    whole.minDistance(x, xo, 0, lanes);
+                    return lanes.winnerMin();
                 };
             }
             case KDTREE -> {

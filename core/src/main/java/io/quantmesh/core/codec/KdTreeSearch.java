@@ -123,7 +123,8 @@ public final class KdTreeSearch {
 
     /** Per-query scratch (one per thread). */
     public final class Searcher {
-        private final Best best = Best.forMin();
+        private final LaneBest lanes = new LaneBest();
+        private float best;
         private final double[] off = new double[k];
         private float[] x;
         private int xo;
@@ -131,17 +132,13 @@ public final class KdTreeSearch {
 
         /** Index of the codeword nearest to {@code x[xo..xo+k)}; the first one on ties. */
         public int nearest(float[] x, int xo) {
-            best.resetMin();
+            lanes.resetMin();
+            best = Float.POSITIVE_INFINITY;
             this.x = x;
             this.xo = xo;
             Arrays.fill(off, 0.0);
             search(0, 0.0);
-            return best.indexOrZero();
-        }
-
-        /** The winning squared distance of the last search (the canonical value). */
-        public float bestDistance() {
-            return best.value;
+            return lanes.winnerMin();
         }
 
         public long visitedPositions() {
@@ -152,7 +149,7 @@ public final class KdTreeSearch {
             int d = splitDim[node];
             if (d < 0) {
                 visitedPositions += table.segmentSize(left[node]);
-                table.argminDistance(x, xo, left[node], best);
+                best = table.minDistance(x, xo, left[node], lanes);
                 return;
             }
             double diff = (double) x[xo + d] - splitValue[node];
@@ -168,7 +165,7 @@ public final class KdTreeSearch {
         }
 
         private boolean prunable(double lowerBound) {
-            float b = best.value;
+            float b = best;
             return b >= 1e-20f && lowerBound * shrink > b;
         }
     }

@@ -114,16 +114,7 @@ public final class PolarCodec {
 
     /** Index of the level nearest to {@code p}; the lower one on ties. */
     public int nearestMagnitude(float p) {
-        int best = 0;
-        float bestErr = Math.abs(p - magnitudes[0]);
-        for (int i = 1; i < magnitudes.length; i++) {
-            float e = Math.abs(p - magnitudes[i]);
-            if (e < bestErr) {
-                bestErr = e;
-                best = i;
-            }
-        }
-        return best;
+        return ScalarReference.nearestLevel(magnitudes, p);
     }
 
     public int code(int direction, int magnitude) {
@@ -143,11 +134,11 @@ public final class PolarCodec {
         return switch (search) {
             case NAIVE -> (x, xo) -> ScalarReference.argmaxDot(directions, n, k, x, xo);
             case VECTOR -> {
-                Best best = Best.forMax();
+                LaneBest lanes = new LaneBest();
                 yield (x, xo) -> {
-                    best.resetMax();
-                    whole.argmaxDot(x, xo, 0, best);
-                    return best.indexOrZero();
+                    lanes.resetMax();
+                    whole.maxDot(x, xo, 0, lanes);
+                    return lanes.winnerMax();
                 };
             }
             case PRUNED -> {

@@ -55,4 +55,18 @@ public final class ScalarReference {
         }
         return best;
     }
+
+    /** Index of the level nearest to y (by |y - level|); the lowest index on ties. */
+    public static int nearestLevel(float[] levels, float y) {
+        int best = 0;
+        float bestErr = Math.abs(y - levels[0]);
+        for (int i = 1; i < levels.length; i++) {
+            float e = Math.abs(y - levels[i]);
+            if (e < bestErr) {
+                bestErr = e;
+                best = i;
+            }
+        }
+        return best;
+    }
 }

@@ -12,7 +12,7 @@ package io.quantmesh.core.codec;
  * set whose bound cannot beat the best dot product found so far ends that branch and all larger ones.
  *
  * <p>Why the result equals the naive scan: both compute each visited dot with the canonical arithmetic (same bits),
- * and partial winners merge with the naive tie rule ({@link Best}). A cell is skipped only when its bound plus a
+ * and partial winners merge with the naive tie rule ({@link LaneBest}). A cell is skipped only when its bound plus a
  * rounding margin is strictly below the current best, and the margin ({@code 4 k 2^-24 ||x|| max||d||}) exceeds
  * the float error of any computed dot ({@code <= k 2^-24 ||x|| ||d||} for k roundings), so every skipped direction's
  * computed dot is strictly smaller than the winner's: it could neither win nor tie. Queries whose norm is outside
@@ -68,7 +68,8 @@ public final class SignPrunedSearch {
 
     /** Per-query scratch (not thread-safe: one per thread). */
     public final class Searcher {
-        private final Best best = Best.forMax();
+        private final LaneBest lanes = new LaneBest();
+        private float best;
         private final double[] sq = new double[k];
         private final int[] order = new int[k];
         private float[] x;
@@ -80,7 +81,8 @@ public final class SignPrunedSearch {
 
         /** Index of the direction with the largest dot product with {@code x[xo..xo+k)}; the first one on ties. */
         public int nearest(float[] x, int xo) {
-            best.resetMax();
+            lanes.resetMax();
+            best = Float.NEGATIVE_INFINITY;
             this.x = x;
             this.xo = xo;
             double t = 0;
@@ -94,7 +96,7 @@ public final class SignPrunedSearch {
             total = t;
             if (!(t >= 1e-30 && t <= 1e30)) {
                 for (int s = 0; s < table.segments(); s++) visit(s);
-                return best.indexOrZero();
+                return lanes.winnerMax();
             }
             margin = 4.0 * k * 0x1p-24 * Math.sqrt(t) * maxNorm;
             // coordinates by increasing x_i^2 (insertion sort, k <= 16)
@@ -108,7 +110,7 @@ public final class SignPrunedSearch {
             }
             visit(own);
             flips(0, own, 0.0);
-            return best.indexOrZero();
+            return lanes.winnerMax();
         }
 
         private void flips(int start, int cell, double cost) {
@@ -123,7 +125,7 @@ public final class SignPrunedSearch {
         }
 
         private boolean prunable(double flipCost) {
-            double target = (double) best.value - margin;
+            double target = (double) best - margin;
             if (!(target > 0)) return false;
             double bound2 = (total - flipCost) * maxNorm * maxNorm;
             return bound2 < target * target;
@@ -132,12 +134,7 @@ public final class SignPrunedSearch {
         private void visit(int cell) {
             visitedCells++;
             visitedPositions += table.segmentSize(cell);
-            table.argmaxDot(x, xo, cell, best);
-        }
-
-        /** The winning dot product of the last search (the canonical value). */
-        public float bestDot() {
-            return best.value;
+            best = table.maxDot(x, xo, cell, lanes);
         }
 
         public int visitedCells() {
