@@ -14,7 +14,8 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Points are grouped by their nearest center so far. When a center c is added, a group whose center c_j has
  * {@code ||c - c_j|| >= 2 sqrt(R_j)} (R_j = the group's largest D^2) cannot lose a point to c, since
  * {@code ||x - c|| >= ||c - c_j|| - ||x - c_j|| >= sqrt(D_x)}; only the other groups are rescanned (with a relative
- * margin of 1e-4 so float rounding never skips a group that would change). Draws walk a sum tree over the groups'
+ * margin of 1e-4 so float rounding never skips a group that would change), and inside a rescanned group the same
+ * test against each point's own D_x skips most distance computations. Draws walk a sum tree over the groups'
  * weighted potentials, then the group's points in order. Single-threaded and seeded: the same input gives the same
  * centers.
  */
@@ -91,25 +92,31 @@ public final class KMeansPlusPlus {
             all[i] = i;
             d2[i] = ScalarReference.distance2(x, i * k, x, first * k, k);
         }
-        members[0] = all;
+        members[0] = sortedByPotential(all, n);
         size[0] = n;
         refresh(0);
         int[] scan = new int[clusters];
+        float[] scanDist = new float[clusters];
         for (int t = 1; t < clusters; t++) {
             if ((t & 255) == 0) cancel.check();
             int p = draw(rnd, chosen);
             centers[t] = p;
             chosen[p] = true;
             setCenter(t, p);
-            int groups = nearGroups(p, t, scan);
+            int groups = nearGroups(p, t, scan, scanDist);
             int[] got = new int[8];
             int gotSize = 0;
             for (int g = 0; g < groups; g++) {
                 int j = scan[g];
+                double centerDist2 = scanDist[g];
                 int[] list = members[j];
                 int keep = 0;
-                for (int m = 0; m < size[j]; m++) {
+                int m = 0;
+                for (; m < size[j]; m++) {
                     int i = list[m];
+                    // the same lemma per point: ||c - c_j|| >= 2 sqrt(D_x) means x cannot move, and members are
+                    // sorted by decreasing D_x, so neither can any later one
+                    if (centerDist2 >= 4.0 * d2[i] * (1 + 1e-4) + 1e-30) break;
                     float d = ScalarReference.distance2(x, i * k, x, p * k, k);
                     if (d < d2[i]) {
                         d2[i] = d;
@@ -119,10 +126,13 @@ public final class KMeansPlusPlus {
                         list[keep++] = i;
                     }
                 }
-                size[j] = keep;
-                refresh(j);
+                if (keep < m) { // close the gap left by the points that moved (order is kept)
+                    System.arraycopy(list, m, list, keep, size[j] - m);
+                    size[j] = keep + size[j] - m;
+                    refresh(j);
+                }
             }
-            members[t] = Arrays.copyOf(got, gotSize);
+            members[t] = sortedByPotential(got, gotSize);
             size[t] = gotSize;
             refresh(t);
         }
@@ -184,14 +194,26 @@ public final class KMeansPlusPlus {
         for (int d = 0; d < k; d++) centerSoa[d * cap + t] = x[p * k + d];
     }
 
-    // Recomputes group j's radius and potential from its members (in order) and updates the sum tree.
+    // The first count points of ids, ordered by decreasing D (ties: lower index first).
+    private int[] sortedByPotential(int[] ids, int count) {
+        long[] keyed = new long[count];
+        for (int m = 0; m < count; m++) {
+            // D >= 0, so its float bits order like its value; ~index puts lower indices first after reversal
+            keyed[m] = ((long) Float.floatToIntBits(d2[ids[m]]) << 32) | (~ids[m] & 0xffffffffL);
+        }
+        Arrays.sort(keyed);
+        int[] out = new int[count];
+        for (int m = 0; m < count; m++) out[m] = ~(int) keyed[count - 1 - m];
+        return out;
+    }
+
+    // Recomputes group j's radius (its first member's D) and potential (summed in member order); updates the tree.
     private void refresh(int j) {
-        float r = 0;
-        double s = 0;
         int[] list = members[j];
+        float r = size[j] == 0 ? 0 : d2[list[0]];
+        double s = 0;
         for (int m = 0; m < size[j]; m++) {
             int i = list[m];
-            r = Math.max(r, d2[i]);
             s += weight(i) * d2[i];
         }
         radius2[j] = r;
@@ -203,7 +225,7 @@ public final class KMeansPlusPlus {
     }
 
     // Groups j < t whose points may be nearer to the new center p than to their own; ascending j.
-    private int nearGroups(int p, int t, int[] out) {
+    private int nearGroups(int p, int t, int[] out, float[] outDist) {
         int count = 0;
         int end = (t + L - 1) / L * L;
         for (int j = 0; j < end; j += L) {
@@ -214,7 +236,12 @@ public final class KMeansPlusPlus {
             }
             VectorMask<Float> near = acc.compare(VectorOperators.LT, FloatVector.fromArray(F, threshold, j));
             if (near.anyTrue()) {
-                for (int l = 0; l < L; l++) if (near.laneIsSet(l) && j + l < t) out[count++] = j + l;
+                for (int l = 0; l < L; l++) {
+                    if (near.laneIsSet(l) && j + l < t) {
+                        outDist[count] = acc.lane(l);
+                        out[count++] = j + l;
+                    }
+                }
             }
         }
         return count;

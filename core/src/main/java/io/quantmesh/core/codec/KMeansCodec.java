@@ -17,8 +17,9 @@ public final class KMeansCodec {
         KDTREE
     }
 
-    /** Codebooks at least this large are searched with the k-d tree by default. */
-    private static final int TREE_THRESHOLD = 512;
+    /** Codebooks at least this large are searched with the k-d tree by default (below, the brute-force scan of an
+     * L2-resident table is faster on AVX-512 hardware). */
+    private static final int TREE_THRESHOLD = 16384;
     private static final int LEAF_SIZE = 64;
 
     private final int k;
@@ -113,7 +114,7 @@ public final class KMeansCodec {
     public int[] encode(float[] vectors, int count, Search search, Parallel parallel) {
         VectorBatch.checkFinite(vectors, count, k);
         int[] codes = new int[count];
-        parallel.forChunks(count, 4096, (chunk, from, to) -> {
+        parallel.forChunks(count, 1024, (chunk, from, to) -> {
             NearestFinder f = finder(search);
             for (int v = from; v < to; v++) codes[v] = f.nearest(vectors, v * k);
         });

@@ -161,7 +161,7 @@ public final class PolarCodec {
     public int[] encode(float[] vectors, int count, Search search, Parallel parallel) {
         VectorBatch.checkFinite(vectors, count, k);
         int[] codes = new int[count];
-        parallel.forChunks(count, 4096, (chunk, from, to) -> {
+        parallel.forChunks(count, 1024, (chunk, from, to) -> {
             DirectionFinder f = finder(search);
             for (int v = from; v < to; v++) {
                 int dir = f.nearest(vectors, v * k);

@@ -18,7 +18,10 @@ public final class Parallel implements AutoCloseable {
         void run(int chunk, int from, int to);
     }
 
-    private static final Parallel COMMON = new Parallel(ForkJoinPool.commonPool(), false);
+    private static final class Common {
+        // one worker per core: the JDK common pool keeps one core for the caller, which blocks in invoke()
+        static final Parallel INSTANCE = new Parallel(new ForkJoinPool(Runtime.getRuntime().availableProcessors()), false);
+    }
 
     private final ForkJoinPool pool;
     private final boolean owned;
@@ -28,9 +31,9 @@ public final class Parallel implements AutoCloseable {
         this.owned = owned;
     }
 
-    /** All cores (the common pool). */
+    /** All cores: a shared pool with one worker per available processor. */
     public static Parallel common() {
-        return COMMON;
+        return Common.INSTANCE;
     }
 
     /** A dedicated pool of {@code threads} workers; 1 runs everything on the calling thread. */
@@ -73,7 +76,7 @@ public final class Parallel implements AutoCloseable {
         else pool.invoke(root);
     }
 
-    /** Shuts down a dedicated pool (no-op for the common pool and single-thread instances). */
+    /** Shuts down a dedicated pool (no-op for the shared pool and single-thread instances). */
     @Override
     public void close() {
         if (owned) pool.shutdown();
