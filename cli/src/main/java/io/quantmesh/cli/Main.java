@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /** The {@code quantmesh} command. Each subcommand is a small class in this package. */
 @Command(name = "quantmesh", mixinStandardHelpOptions = true, version = "quantmesh 0.1.0",
         description = "Compress LLMs to ~2 bits per weight and serve them.",
-        subcommands = {CommandLine.HelpCommand.class, InspectCommand.class, TokenizeCommand.class, BenchCodebooksCommand.class})
+        subcommands = {CommandLine.HelpCommand.class, InspectCommand.class, TokenizeCommand.class, BenchCodebooksCommand.class,
+                CodebookServerCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -11,29 +11,45 @@ import jdk.incubator.vector.VectorSpecies;
  * Weighted k-means++ seeding (each next center drawn with probability proportional to w_i D_i^2), accelerated
  * without changing its result by the triangle inequality (Raff, "Exact acceleration of k-means++", 2021).
  *
- * <p>Points are grouped by their nearest center so far. When a center c is added, a group whose center c_j has
- * {@code ||c - c_j|| >= 2 sqrt(R_j)} (R_j = the group's largest D^2) cannot lose a point to c, since
- * {@code ||x - c|| >= ||c - c_j|| - ||x - c_j|| >= sqrt(D_x)}; only the other groups are rescanned (with a relative
- * margin of 1e-4 so float rounding never skips a group that would change), and inside a rescanned group the same
- * test against each point's own D_x skips most distance computations. Draws walk a sum tree over the groups'
- * weighted potentials, then the group's points in order. Single-threaded and seeded: the same input gives the same
- * centers.
+ * <p>Points are grouped by their nearest center so far, each group storing its points' ids, coordinates and D^2
+ * contiguously, sorted by decreasing D^2. When a center c is added, a point x of group j can only move if
+ * {@code ||c - c_j|| < 2 sqrt(D_x)} (else {@code ||x - c|| >= ||c - c_j|| - ||x - c_j|| >= sqrt(D_x)}); so groups
+ * with {@code ||c - c_j||^2 >= 4 max D} are skipped whole and the others are scanned only down to the first point
+ * that fails the test (a relative margin of 1e-4 keeps float rounding from skipping a point that would move).
+ * Each group's first point and second threshold are also kept flat, so the vector filter settles most groups
+ * without touching their storage. Draws walk a sum tree over the groups' weighted potentials, then the group in order. Single-threaded and
+ * seeded: the same input gives the same centers.
  */
 public final class KMeansPlusPlus {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final int L = F.length();
 
+    /** One group: its points in decreasing D^2 order. */
+    private static final class Group {
+        int[] ids;
+        float[] xs;
+        float[] ds;
+        int size;
+
+        Group(int cap, int k) {
+            ids = new int[Math.max(cap, 1)];
+            xs = new float[Math.max(cap, 1) * k];
+            ds = new float[Math.max(cap, 1)];
+        }
+    }
+
     private final float[] x;
     private final float[] w;
     private final int n, k, clusters;
-    private final float[] d2;
-    private int[][] members;
-    private int[] size;
-    private final float[] radius2;
+    private final Group[] groups;
     private final double[] tree;
     private final int leaves;
     private final float[] centerSoa;
     private final float[] threshold;
+    // per group, flat for the vector filter: its first (largest-D) point and the second point's skip threshold
+    private final float[] headSoa;
+    private final float[] headD;
+    private final float[] secondThreshold;
     private final int cap;
 
     private KMeansPlusPlus(float[] x, float[] w, int n, int k, int clusters) {
@@ -42,10 +58,7 @@ public final class KMeansPlusPlus {
         this.n = n;
         this.k = k;
         this.clusters = clusters;
-        this.d2 = new float[n];
-        this.members = new int[clusters][];
-        this.size = new int[clusters];
-        this.radius2 = new float[clusters];
+        this.groups = new Group[clusters];
         int lv = 1;
         while (lv < clusters) lv <<= 1;
         this.leaves = lv;
@@ -53,7 +66,11 @@ public final class KMeansPlusPlus {
         this.cap = (clusters + L - 1) / L * L;
         this.centerSoa = new float[k * cap];
         this.threshold = new float[cap];
+        this.headSoa = new float[k * cap];
+        this.headD = new float[cap];
+        this.secondThreshold = new float[cap];
         Arrays.fill(threshold, Float.NEGATIVE_INFINITY); // unused lanes never qualify
+        Arrays.fill(secondThreshold, Float.NEGATIVE_INFINITY);
     }
 
     /**
@@ -70,7 +87,9 @@ public final class KMeansPlusPlus {
     static float[] potentialsAfterSeeding(float[] x, int n, int k, int clusters, long seed, int[] centersOut) {
         KMeansPlusPlus s = new KMeansPlusPlus(x, null, n, k, clusters);
         System.arraycopy(s.run(new SeededGaussian(seed), Cancellation.NONE), 0, centersOut, 0, clusters);
-        return s.d2;
+        float[] d2 = new float[n];
+        for (Group g : s.groups) for (int m = 0; m < g.size; m++) d2[g.ids[m]] = g.ds[m];
+        return d2;
     }
 
     private double weight(int i) {
@@ -80,63 +99,93 @@ public final class KMeansPlusPlus {
     private int[] run(SeededGaussian rnd, Cancellation cancel) {
         int[] centers = new int[clusters];
         boolean[] chosen = new boolean[n];
-        // first center: drawn by weight alone
         double total = 0;
         for (int i = 0; i < n; i++) total += weight(i);
-        int first = drawByWeight(rnd.nextDouble() * total);
+        int first = drawByWeight(rnd.nextDouble() * total); // the first center: drawn by weight alone
         centers[0] = first;
         chosen[first] = true;
         setCenter(0, first);
         int[] all = new int[n];
+        float[] d = new float[n];
         for (int i = 0; i < n; i++) {
             all[i] = i;
-            d2[i] = ScalarReference.distance2(x, i * k, x, first * k, k);
+            d[i] = ScalarReference.distance2(x, i * k, x, first * k, k);
         }
-        members[0] = sortedByPotential(all, n);
-        size[0] = n;
+        groups[0] = sortedGroup(all, d, n);
         refresh(0);
         int[] scan = new int[clusters];
         float[] scanDist = new float[clusters];
+        float[] c = new float[k];
+        int[] gotIds = new int[64];
+        float[] gotD = new float[64];
         for (int t = 1; t < clusters; t++) {
             if ((t & 255) == 0) cancel.check();
             int p = draw(rnd, chosen);
             centers[t] = p;
             chosen[p] = true;
             setCenter(t, p);
-            int groups = nearGroups(p, t, scan, scanDist);
-            int[] got = new int[8];
-            int gotSize = 0;
-            for (int g = 0; g < groups; g++) {
-                int j = scan[g];
-                double centerDist2 = scanDist[g];
-                int[] list = members[j];
-                int keep = 0;
-                int m = 0;
-                for (; m < size[j]; m++) {
-                    int i = list[m];
-                    // the same lemma per point: ||c - c_j|| >= 2 sqrt(D_x) means x cannot move, and members are
-                    // sorted by decreasing D_x, so neither can any later one
-                    if (centerDist2 >= 4.0 * d2[i] * (1 + 1e-4) + 1e-30) break;
-                    float d = ScalarReference.distance2(x, i * k, x, p * k, k);
-                    if (d < d2[i]) {
-                        d2[i] = d;
-                        if (gotSize == got.length) got = Arrays.copyOf(got, got.length * 2);
-                        got[gotSize++] = i;
+            System.arraycopy(x, p * k, c, 0, k);
+            int near = nearGroups(p, t, scan, scanDist);
+            int got = 0;
+            for (int gi = 0; gi < near; gi++) {
+                int j = scan[gi];
+                double centerDist2 = scanDist[gi];
+                Group g = groups[j];
+                int keep = 0, m = 0;
+                for (; m < g.size; m++) {
+                    float dm = g.ds[m];
+                    // x cannot move unless ||c - c_j|| < 2 sqrt(D_x); later points have smaller D_x
+                    if (centerDist2 >= 4.0 * dm * (1 + 1e-4) + 1e-30) break;
+                    float dn = ScalarReference.distance2(g.xs, m * k, c, 0, k);
+                    if (dn < dm) {
+                        if (got == gotIds.length) {
+                            gotIds = Arrays.copyOf(gotIds, got * 2);
+                            gotD = Arrays.copyOf(gotD, got * 2);
+                        }
+                        gotIds[got] = g.ids[m];
+                        gotD[got++] = dn;
                     } else {
-                        list[keep++] = i;
+                        if (keep != m) {
+                            g.ids[keep] = g.ids[m];
+                            g.ds[keep] = dm;
+                            System.arraycopy(g.xs, m * k, g.xs, keep * k, k);
+                        }
+                        keep++;
                     }
                 }
                 if (keep < m) { // close the gap left by the points that moved (order is kept)
-                    System.arraycopy(list, m, list, keep, size[j] - m);
-                    size[j] = keep + size[j] - m;
+                    int tail = g.size - m;
+                    System.arraycopy(g.ids, m, g.ids, keep, tail);
+                    System.arraycopy(g.ds, m, g.ds, keep, tail);
+                    System.arraycopy(g.xs, m * k, g.xs, keep * k, tail * k);
+                    g.size = keep + tail;
                     refresh(j);
                 }
             }
-            members[t] = sortedByPotential(got, gotSize);
-            size[t] = gotSize;
+            groups[t] = sortedGroup(gotIds, gotD, got);
             refresh(t);
         }
         return centers;
+    }
+
+    // A group of the first count (id, D) pairs, ordered by decreasing D (ties: lower id first), with coordinates.
+    private Group sortedGroup(int[] ids, float[] ds, int count) {
+        long[] keyed = new long[count];
+        for (int m = 0; m < count; m++) {
+            // D >= 0, so its float bits order like its value; ~id puts lower ids first after the reversal
+            keyed[m] = ((long) Float.floatToIntBits(ds[m]) << 32) | (~ids[m] & 0xffffffffL);
+        }
+        Arrays.sort(keyed);
+        Group g = new Group(count, k);
+        for (int m = 0; m < count; m++) {
+            long e = keyed[count - 1 - m];
+            int id = ~(int) e;
+            g.ids[m] = id;
+            g.ds[m] = Float.intBitsToFloat((int) (e >>> 32));
+            System.arraycopy(x, id * k, g.xs, m * k, k);
+        }
+        g.size = count;
+        return g;
     }
 
     private int drawByWeight(double u) {
@@ -170,17 +219,16 @@ public final class KMeansPlusPlus {
             }
         }
         int j = node - leaves;
-        if (size[j] == 0 || !(tree[node] > 0)) j = lastPositiveGroup(); // rounding at the far end of the tree
-        int[] list = members[j];
+        if (j >= clusters || groups[j] == null || !(tree[node] > 0)) j = lastPositiveGroup(); // rounding at the far end
+        Group g = groups[j];
         double acc = 0;
         int last = -1;
-        for (int m = 0; m < size[j]; m++) {
-            int i = list[m];
-            double pi = weight(i) * d2[i];
+        for (int m = 0; m < g.size; m++) {
+            double pi = weight(g.ids[m]) * g.ds[m];
             if (pi <= 0) continue;
-            last = i;
+            last = g.ids[m];
             acc += pi;
-            if (acc > u) return i;
+            if (acc > u) return last;
         }
         return last;
     }
@@ -194,50 +242,51 @@ public final class KMeansPlusPlus {
         for (int d = 0; d < k; d++) centerSoa[d * cap + t] = x[p * k + d];
     }
 
-    // The first count points of ids, ordered by decreasing D (ties: lower index first).
-    private int[] sortedByPotential(int[] ids, int count) {
-        long[] keyed = new long[count];
-        for (int m = 0; m < count; m++) {
-            // D >= 0, so its float bits order like its value; ~index puts lower indices first after reversal
-            keyed[m] = ((long) Float.floatToIntBits(d2[ids[m]]) << 32) | (~ids[m] & 0xffffffffL);
-        }
-        Arrays.sort(keyed);
-        int[] out = new int[count];
-        for (int m = 0; m < count; m++) out[m] = ~(int) keyed[count - 1 - m];
-        return out;
-    }
-
-    // Recomputes group j's radius (its first member's D) and potential (summed in member order); updates the tree.
+    // Recomputes group j's potential (summed in member order) and its skip threshold; updates the sum tree.
     private void refresh(int j) {
-        int[] list = members[j];
-        float r = size[j] == 0 ? 0 : d2[list[0]];
+        Group g = groups[j];
         double s = 0;
-        for (int m = 0; m < size[j]; m++) {
-            int i = list[m];
-            s += weight(i) * d2[i];
-        }
-        radius2[j] = r;
-        // ||c - c_j||^2 < 4 R_j, with a margin against rounding; an empty group never qualifies
-        threshold[j] = size[j] == 0 ? Float.NEGATIVE_INFINITY : (float) (4.0 * r * (1 + 1e-4) + 1e-30);
+        for (int m = 0; m < g.size; m++) s += weight(g.ids[m]) * g.ds[m];
+        float r = g.size == 0 ? 0 : g.ds[0];
+        // ||c - c_j||^2 < 4 max D, with a margin against rounding; an empty group never qualifies
+        threshold[j] = g.size == 0 ? Float.NEGATIVE_INFINITY : (float) (4.0 * r * (1 + 1e-4) + 1e-30);
+        secondThreshold[j] = g.size < 2 ? Float.NEGATIVE_INFINITY : (float) (4.0 * g.ds[1] * (1 + 1e-4) + 1e-30);
+        headD[j] = r;
+        for (int d = 0; d < k; d++) headSoa[d * cap + j] = g.size == 0 ? 0f : g.xs[d];
         int node = leaves + j;
         tree[node] = s;
         for (node >>= 1; node >= 1; node >>= 1) tree[node] = tree[2 * node] + tree[2 * node + 1];
     }
 
-    // Groups j < t whose points may be nearer to the new center p than to their own; ascending j.
+    /*
+     * Groups j < t that may lose a point to the new center p, ascending j, with ||c - c_j||^2. A group passes when the
+     * lemma allows its first point to move and either that point does move (its distance to c, computed exactly as
+     * the canonical scalar distance, is below its D) or the lemma also allows the second point to move; groups whose
+     * first point stays and whose second cannot move are settled here without touching their storage.
+     */
     private int nearGroups(int p, int t, int[] out, float[] outDist) {
         int count = 0;
         int end = (t + L - 1) / L * L;
+        int pk = p * k;
         for (int j = 0; j < end; j += L) {
             FloatVector acc = FloatVector.zero(F);
             for (int d = 0; d < k; d++) {
-                FloatVector diff = FloatVector.fromArray(F, centerSoa, d * cap + j).sub(x[p * k + d]);
+                FloatVector diff = FloatVector.fromArray(F, centerSoa, d * cap + j).sub(x[pk + d]);
                 acc = diff.fma(diff, acc);
             }
-            VectorMask<Float> near = acc.compare(VectorOperators.LT, FloatVector.fromArray(F, threshold, j));
-            if (near.anyTrue()) {
+            VectorMask<Float> lemma = acc.compare(VectorOperators.LT, FloatVector.fromArray(F, threshold, j));
+            if (!lemma.anyTrue()) continue;
+            FloatVector diff = FloatVector.fromArray(F, headSoa, j).sub(x[pk]);
+            FloatVector head = diff.mul(diff);
+            for (int d = 1; d < k; d++) {
+                diff = FloatVector.fromArray(F, headSoa, d * cap + j).sub(x[pk + d]);
+                head = diff.fma(diff, head);
+            }
+            VectorMask<Float> visit = lemma.and(head.compare(VectorOperators.LT, FloatVector.fromArray(F, headD, j))
+                    .or(acc.compare(VectorOperators.LT, FloatVector.fromArray(F, secondThreshold, j))));
+            if (visit.anyTrue()) {
                 for (int l = 0; l < L; l++) {
-                    if (near.laneIsSet(l) && j + l < t) {
+                    if (visit.laneIsSet(l) && j + l < t) {
                         outDist[count] = acc.lane(l);
                         out[count++] = j + l;
                     }

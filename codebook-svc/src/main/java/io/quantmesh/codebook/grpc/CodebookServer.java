@@ -77,7 +77,12 @@ public final class CodebookServer implements AutoCloseable {
             System.err.println("codebook-server: port must be 0..65535, got " + port);
             System.exit(2);
         }
-        CodebookServer s = start(port, store, new CodebookGrpcService.Limits(maxInline, CodebookGrpcService.Limits.DEFAULT.maxArtifactFloats()));
+        serve(port, store, new CodebookGrpcService.Limits(maxInline, CodebookGrpcService.Limits.DEFAULT.maxArtifactFloats()));
+    }
+
+    /** Starts the server, says where it listens, and blocks until the JVM shuts down (which stops it cleanly). */
+    public static void serve(int port, Path store, CodebookGrpcService.Limits limits) throws IOException, InterruptedException {
+        CodebookServer s = start(port, store, limits);
         System.out.println("codebook-svc listening on port " + s.port() + ", artifacts in " + store.toAbsolutePath());
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
