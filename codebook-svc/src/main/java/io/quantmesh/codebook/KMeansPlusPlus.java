@@ -117,6 +117,7 @@ public final class KMeansPlusPlus {
         float[] scanDist = new float[clusters];
         float[] c = new float[k];
         int[] gotIds = new int[64];
+        float[] dist = new float[64];
         float[] gotD = new float[64];
         for (int t = 1; t < clusters; t++) {
             if ((t & 255) == 0) cancel.check();
@@ -131,24 +132,27 @@ public final class KMeansPlusPlus {
                 int j = scan[gi];
                 double centerDist2 = scanDist[gi];
                 Group g = groups[j];
-                int keep = 0, m = 0;
-                for (; m < g.size; m++) {
-                    float dm = g.ds[m];
-                    // x cannot move unless ||c - c_j|| < 2 sqrt(D_x); later points have smaller D_x
-                    if (centerDist2 >= 4.0 * dm * (1 + 1e-4) + 1e-30) break;
-                    float dn = ScalarReference.distance2(g.xs, m * k, c, 0, k);
-                    if (dn < dm) {
+                // x cannot move unless ||c - c_j|| < 2 sqrt(D_x); points are sorted by decreasing D_x, so the
+                // candidates are a prefix, whose distances are computed first in a branch-free loop
+                int m = 0;
+                while (m < g.size && centerDist2 < 4.0 * g.ds[m] * (1 + 1e-4) + 1e-30) m++;
+                if (dist.length < m) dist = new float[Math.max(m, dist.length * 2)];
+                for (int q = 0; q < m; q++) dist[q] = ScalarReference.distance2(g.xs, q * k, c, 0, k);
+                int keep = 0;
+                for (int q = 0; q < m; q++) {
+                    float dm = g.ds[q];
+                    if (dist[q] < dm) {
                         if (got == gotIds.length) {
                             gotIds = Arrays.copyOf(gotIds, got * 2);
                             gotD = Arrays.copyOf(gotD, got * 2);
                         }
-                        gotIds[got] = g.ids[m];
-                        gotD[got++] = dn;
+                        gotIds[got] = g.ids[q];
+                        gotD[got++] = dist[q];
                     } else {
-                        if (keep != m) {
-                            g.ids[keep] = g.ids[m];
+                        if (keep != q) {
+                            g.ids[keep] = g.ids[q];
                             g.ds[keep] = dm;
-                            System.arraycopy(g.xs, m * k, g.xs, keep * k, k);
+                            System.arraycopy(g.xs, q * k, g.xs, keep * k, k);
                         }
                         keep++;
                     }

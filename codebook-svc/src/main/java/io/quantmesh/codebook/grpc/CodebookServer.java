@@ -61,17 +61,25 @@ public final class CodebookServer implements AutoCloseable {
     }
 
     public static void main(String[] args) throws Exception {
-        int port = Integer.parseInt(System.getenv().getOrDefault("QUANTMESH_CODEBOOK_PORT", "50052"));
+        int port;
         Path store = Path.of(System.getenv().getOrDefault("QUANTMESH_ARTIFACTS", "artifacts"));
         long maxInline = CodebookGrpcService.Limits.DEFAULT.maxInlineBytes();
-        for (String a : args) {
-            if (a.startsWith("--port=")) port = Integer.parseInt(a.substring(7));
-            else if (a.startsWith("--store=")) store = Path.of(a.substring(8));
-            else if (a.startsWith("--max-inline-bytes=")) maxInline = Long.parseLong(a.substring(19));
-            else {
-                System.err.println("codebook-server: unknown argument " + a + " (--port=N --store=DIR --max-inline-bytes=N)");
-                System.exit(2);
+        try {
+            port = Integer.parseInt(System.getenv().getOrDefault("QUANTMESH_CODEBOOK_PORT", "50052"));
+            for (String a : args) {
+                if (a.startsWith("--port=")) port = Integer.parseInt(a.substring(7));
+                else if (a.startsWith("--store=")) store = Path.of(a.substring(8));
+                else if (a.startsWith("--max-inline-bytes=")) maxInline = Long.parseLong(a.substring(19));
+                else {
+                    System.err.println("codebook-server: unknown argument " + a + " (--port=N --store=DIR --max-inline-bytes=N)");
+                    System.exit(2);
+                    return;
+                }
             }
+        } catch (NumberFormatException e) {
+            System.err.println("codebook-server: not a number: " + e.getMessage());
+            System.exit(2);
+            return;
         }
         if (port < 0 || port > 65535) {
             System.err.println("codebook-server: port must be 0..65535, got " + port);
