@@ -27,7 +27,7 @@ public final class BenchCodebooksCommand implements Callable<Integer> {
     @Option(names = "--kmeans-clusters", defaultValue = "65536", description = "k-means centroids (default ${DEFAULT-VALUE})")
     int kmeansClusters;
 
-    @Option(names = "--kmeans-iterations", defaultValue = "20", description = "Lloyd iterations after k-means++ (default ${DEFAULT-VALUE})")
+    @Option(names = "--kmeans-iterations", defaultValue = "10", description = "Lloyd iterations after k-means++ (default ${DEFAULT-VALUE})")
     int kmeansIterations;
 
     @Option(names = "--throughput-seconds", defaultValue = "3", description = "time box per throughput cell (default ${DEFAULT-VALUE})")

@@ -59,7 +59,7 @@ public final class WeightedKMeans {
                 KMeansCodec.NearestFinder f = codec.finder(codec.defaultSearch());
                 int ch = 0;
                 for (int i = from; i < to; i++) {
-                    int a = f.nearest(x, i * k);
+                    int a = f.nearest(x, i * k, assign[i]); // last assignment as a hint: same answer, faster
                     if (a != assign[i]) ch++;
                     assign[i] = a;
                     dist[i] = codec.distance2(x, i * k, a);

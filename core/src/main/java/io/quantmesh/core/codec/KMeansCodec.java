@@ -85,6 +85,11 @@ public final class KMeansCodec {
     @FunctionalInterface
     public interface NearestFinder {
         int nearest(float[] x, int xo);
+
+        /** The same result, possibly faster given a likely answer (the k-d tree starts from it); -1 for none. */
+        default int nearest(float[] x, int xo, int hint) {
+            return nearest(x, xo);
+        }
     }
 
     public NearestFinder finder(Search search) {
@@ -100,7 +105,17 @@ public final class KMeansCodec {
             }
             case KDTREE -> {
                 KdTreeSearch.Searcher s = tree().searcher();
-                yield s::nearest;
+                yield new NearestFinder() {
+                    @Override
+                    public int nearest(float[] x, int xo) {
+                        return s.nearest(x, xo);
+                    }
+
+                    @Override
+                    public int nearest(float[] x, int xo, int hint) {
+                        return s.nearest(x, xo, hint);
+                    }
+                };
             }
         };
     }

@@ -27,6 +27,7 @@ public final class KdTreeSearch {
     private final int[] left;
     private final int[] right;
     private final double shrink;
+    private final float[] codewords;
 
     public KdTreeSearch(float[] codewords, int n, int k, int leafSize) {
         if (n < 1) throw new IllegalArgumentException("need at least one codeword");
@@ -44,6 +45,7 @@ public final class KdTreeSearch {
         this.right = Arrays.copyOf(b.right, b.nodes);
         this.table = new CodewordTable(codewords, k, b.leaves.toArray(new int[0][]));
         this.shrink = 1.0 - 4.0 * (k + 2) * 0x1p-24;
+        this.codewords = codewords;
     }
 
     private static final class Builder {
@@ -132,8 +134,22 @@ public final class KdTreeSearch {
 
         /** Index of the codeword nearest to {@code x[xo..xo+k)}; the first one on ties. */
         public int nearest(float[] x, int xo) {
+            return nearest(x, xo, -1);
+        }
+
+        /**
+         * The same, starting from codeword {@code hint} (e.g. last iteration's assignment; -1 for none) as the best so
+         * far: the search then prunes from its first leaf. The result is unchanged, since codewords tying with or
+         * beating the hint are never pruned and the hint enters the lanes under the same tie rule.
+         */
+        public int nearest(float[] x, int xo, int hint) {
             lanes.resetMin();
             best = Float.POSITIVE_INFINITY;
+            if (hint >= 0 && hint < n) {
+                best = ScalarReference.distance2(x, xo, codewords, hint * k, k);
+                lanes.value[0] = best;
+                lanes.index[0] = hint;
+            }
             this.x = x;
             this.xo = xo;
             Arrays.fill(off, 0.0);

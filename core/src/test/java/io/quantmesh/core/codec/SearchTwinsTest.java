@@ -113,6 +113,12 @@ class SearchTwinsTest {
                 try (Parallel two = Parallel.ofThreads(2)) {
                     assertArrayEquals(naive, codec.encode(x, q, KMeansCodec.Search.KDTREE, two));
                 }
+                // any hint (right, wrong, a tie partner, none) leaves the k-d tree's answer unchanged
+                KMeansCodec.NearestFinder f = codec.finder(KMeansCodec.Search.KDTREE);
+                for (int t = 0; t < q; t++) {
+                    int hint = t % 4 == 0 ? naive[t] : t % 4 == 1 ? r.nextInt(n) : t % 4 == 2 ? -1 : (naive[t] + 1) % n;
+                    assertEquals(naive[t], f.nearest(x, t * k, hint), "hinted query " + t);
+                }
             }
         }
     }
