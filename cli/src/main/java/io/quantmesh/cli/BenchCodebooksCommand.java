@@ -30,7 +30,7 @@ public final class BenchCodebooksCommand implements Callable<Integer> {
     @Option(names = "--kmeans-iterations", defaultValue = "10", description = "Lloyd iterations after k-means++ (default ${DEFAULT-VALUE})")
     int kmeansIterations;
 
-    @Option(names = "--throughput-seconds", defaultValue = "3", description = "time box per throughput cell (default ${DEFAULT-VALUE})")
+    @Option(names = "--throughput-seconds", defaultValue = "3", description = "time per throughput cell, split into 3 interleaved rounds (default ${DEFAULT-VALUE})")
     double throughputSeconds;
 
     @Option(names = "--cache-dir", description = "where the cold builds write their codebooks (default: a temporary directory)")
