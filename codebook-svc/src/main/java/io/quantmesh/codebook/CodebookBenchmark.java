@@ -202,4 +202,25 @@ public final class CodebookBenchmark {
         }
         return done / ((System.nanoTime() - t0) / 1e9);
     }
+
+    /**
+     * The recipe decisions of docs/CODEBOOKS.md: MSE of polar codebooks (b = 2) built with other candidate sets and
+     * with spherical k-means refinement, on {@code vectors} Gaussian test vectors.
+     */
+    public static void sweep(int a, int vectors, long seed, PrintStream out) {
+        int k = 8;
+        float[] x = new SeededGaussian(seed).gaussians(vectors * k);
+        out.printf("recipe sweep: polar a=%d b=2, %d test vectors (seed %d)%n", a, vectors, seed);
+        out.printf("  %-8s %-22s %10s %10s %10s%n", "factor", "refine (it x samples)", "candidates", "build s", "MSE/dim");
+        int[][] recipes = {{1, 0, 0}, {2, 0, 0}, {4, 0, 0}, {8, 0, 0}, {1, 5, 32}, {1, 15, 64}};
+        for (int[] r : recipes) {
+            long t0 = System.nanoTime();
+            PolarCodebook cb = PolarCodebook.build(new PolarKey(k, a, 2, 0, 1), new PolarCodebook.Recipe(1, r[0], r[1], r[2]),
+                    Parallel.common(), Cancellation.NONE);
+            double s = (System.nanoTime() - t0) / 1e9;
+            PolarCodec c = cb.codec();
+            out.printf("  %-8d %-22s %10d %10.1f %10.5f%n", r[0], r[1] == 0 ? "none" : r[1] + " x " + r[2], cb.candidateCount(), s,
+                    mse(x, c.decode(c.encode(x, vectors), vectors)));
+        }
+    }
 }
