@@ -194,11 +194,11 @@ final class BenchCommand implements Callable<Integer> {
             System.out.printf("%ndecode %s (%s): %d tokens, %.3f s/token, %.2f tokens/s%n", dir, m.family(), timed,
                     secs / timed, tps);
             if (prefill > 0) {
-                int[] prompt = new int[Math.min(prefill, m.contextLength())];
-                java.util.Arrays.fill(prompt, m.tokenizer().bosId());
-                long p0 = System.nanoTime();
-                m.forwardAll(m.newState(), prompt);
-                double ps = (System.nanoTime() - p0) / 1e9;
+                // Seeded random ids: a prompt of one repeated token would send every token to the same experts.
+                SplittableRandom ids = new SplittableRandom(2);
+                int[] prompt = ids.ints(Math.min(prefill, m.contextLength()), 0, m.vocabSize()).toArray();
+                LanguageModel lm = m;
+                double ps = time(() -> lm.forwardAll(lm.newState(), prompt)); // warmed: the batched kernels JIT too
                 System.out.printf("prefill (forwardAll, one batch): %d tokens in %.3f s, %.2f tokens/s = %.1fx decode%n",
                         prompt.length, ps, prompt.length / ps, prompt.length / ps / tps);
             }

@@ -38,10 +38,16 @@ final class GenerateCommand implements Callable<Integer> {
         Sampler sampler = Sampler.of(temperature, topP, seed);
         try (LanguageModel m = modelOptions.open()) {
             int[] body = m.tokenizer().encode(prompt);
-            int[] promptIds = new int[body.length + 1];
-            promptIds[0] = m.tokenizer().bosId();
-            System.arraycopy(body, 0, promptIds, 1, body.length);
+            int bos = m.tokenizer().bosId();
+            // Vocabularies without BOS (RWKV's byte level) start from the prompt itself, as rwkv.cpp does.
+            if (bos < 0 && body.length == 0) throw new IllegalArgumentException(m.family() + " has no BOS: give a --prompt");
+            int[] promptIds = bos < 0 ? body : new int[body.length + 1];
+            if (bos >= 0) {
+                promptIds[0] = bos;
+                System.arraycopy(body, 0, promptIds, 1, body.length);
+            }
             PrintStream out = System.out;
+            if (bos < 0) out.write(m.tokenizer().decodeBytes(-1, body[0]));
             long t0 = System.nanoTime();
             int[] seq = Generator.generate(m, promptIds, steps, sampler, (prev, tok) -> {
                 byte[] piece = m.tokenizer().decodeBytes(prev, tok);

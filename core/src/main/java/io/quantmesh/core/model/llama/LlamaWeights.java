@@ -36,7 +36,17 @@ public record LlamaWeights(
             float[] postAttentionLayernorm, // model.layers.N.post_attention_layernorm.weight [hidden]
             Matrix gateProj,                // model.layers.N.mlp.gate_proj.weight            [intermediate, hidden]
             Matrix upProj,                  // model.layers.N.mlp.up_proj.weight              [intermediate, hidden]
-            Matrix downProj) {}             // model.layers.N.mlp.down_proj.weight            [hidden, intermediate]
+            Matrix downProj) {              // model.layers.N.mlp.down_proj.weight            [hidden, intermediate]
+
+        /** The attention half, as {@link Attention} takes it. */
+        public AttentionWeights attention() {
+            return new AttentionWeights(inputLayernorm, qProj, kProj, vProj, oProj);
+        }
+
+        public FeedForward mlp() {
+            return new FeedForward(gateProj, upProj, downProj);
+        }
+    }
 
     /** Per-layer tensor suffixes, in the order HF checkpoints list them. */
     static final String[] LAYER_TENSORS = {
@@ -72,19 +82,7 @@ public record LlamaWeights(
     public static LlamaWeights load(LlamaConfig c, Function<String, Tensor> source) {
         List<TensorSpec> specs = specs(c, DType.F32);
         Tensor[] t = new Tensor[specs.size()];
-        for (int i = 0; i < t.length; i++) {
-            TensorSpec s = specs.get(i);
-            Tensor x = source.apply(s.name());
-            if (x == null) throw new IllegalArgumentException("checkpoint has no tensor '" + s.name() + "'");
-            if (!Arrays.equals(x.shape(), s.shape())) {
-                throw new IllegalArgumentException("tensor '" + s.name() + "' has shape " + Arrays.toString(x.shape())
-                        + ", config says " + Arrays.toString(s.shape()));
-            }
-            if (x.dtype() != DType.F32 && x.dtype() != DType.F16 && x.dtype() != DType.BF16) {
-                throw new IllegalArgumentException("tensor '" + s.name() + "' is " + x.dtype() + "; need F32, F16 or BF16");
-            }
-            t[i] = x;
-        }
+        for (int i = 0; i < t.length; i++) t[i] = bind(specs.get(i), source);
         int k = 0;
         Matrix embed = Matrix.of(t[k++]);
         List<Layer> layers = new ArrayList<>();
@@ -97,6 +95,20 @@ public record LlamaWeights(
         float[] norm = t[k++].toFloatArray();
         Matrix head = c.tieWordEmbeddings() ? embed : Matrix.of(t[k]);
         return new LlamaWeights(c, embed, List.copyOf(layers), norm, head);
+    }
+
+    /** The tensor {@code source} gives for {@code spec}'s name, checked: present, that shape, F32, F16 or BF16. */
+    public static Tensor bind(TensorSpec spec, Function<String, Tensor> source) {
+        Tensor x = source.apply(spec.name());
+        if (x == null) throw new IllegalArgumentException("checkpoint has no tensor '" + spec.name() + "'");
+        if (!Arrays.equals(x.shape(), spec.shape())) {
+            throw new IllegalArgumentException("tensor '" + spec.name() + "' has shape " + Arrays.toString(x.shape())
+                    + ", config says " + Arrays.toString(spec.shape()));
+        }
+        if (x.dtype() != DType.F32 && x.dtype() != DType.F16 && x.dtype() != DType.BF16) {
+            throw new IllegalArgumentException("tensor '" + spec.name() + "' is " + x.dtype() + "; need F32, F16 or BF16");
+        }
+        return x;
     }
 
     /** The matrices one decode step reads in full: every projection of every layer, then the LM head. */
