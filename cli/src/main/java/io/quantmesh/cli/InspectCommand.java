@@ -19,10 +19,27 @@ import picocli.CommandLine.Parameters;
 
 /** Lists a checkpoint's tensors, dtypes, shapes and parameter count (HF directory or one .safetensors file). */
 @Command(name = "inspect", mixinStandardHelpOptions = true,
-        description = "Tensors, dtypes, shapes and parameter count of a checkpoint.")
+        description = {"Tensors, dtypes, shapes and parameter count of a checkpoint.",
+                "With --routing: per-layer, per-expert routing statistics of an MoE model on a text."})
 final class InspectCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "PATH", description = "HF checkpoint directory or a .safetensors file")
+    @Parameters(index = "0", arity = "0..1", paramLabel = "PATH", description = "HF checkpoint directory or a .safetensors file")
     Path path;
+
+    @Option(names = "--routing", description = "Route --text or --file through the MoE model --model (or PATH) and "
+            + "print tokens, share, mean gate weight and mean router probability per layer and expert, and σ.")
+    boolean routing;
+
+    @Option(names = "--model", paramLabel = "DIR", description = "with --routing: the MoE model directory")
+    Path model;
+
+    @Option(names = "--tokenizer", paramLabel = "FILE", description = "with --routing: tokenizer to use instead of the model's")
+    Path tokenizer;
+
+    @Option(names = "--text", description = "with --routing: the text")
+    String text;
+
+    @Option(names = "--file", paramLabel = "FILE", description = "with --routing: a UTF-8 text file")
+    Path file;
 
     @Option(names = "--summary", description = "Only the totals, not one line per tensor.")
     boolean summary;
@@ -30,6 +47,11 @@ final class InspectCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintStream out = System.out;
+        if (routing) {
+            RoutingReport.print(model != null ? model : path, tokenizer, text, file, out);
+            return 0;
+        }
+        if (path == null) throw new IllegalArgumentException("PATH is required (or --routing --model DIR)");
         List<TensorInfo> tensors = new ArrayList<>();
         Map<String, String> metadata;
         if (Files.isDirectory(path)) {

@@ -6,7 +6,9 @@ import picocli.CommandLine.Command;
 /** The {@code quantmesh} command. Each subcommand is a small class in this package. */
 @Command(name = "quantmesh", mixinStandardHelpOptions = true, version = "quantmesh 0.1.0",
         description = "Compress LLMs to ~2 bits per weight and serve them.",
-        subcommands = {CommandLine.HelpCommand.class, InspectCommand.class, TokenizeCommand.class, BenchCodebooksCommand.class,
+        subcommands = {CommandLine.HelpCommand.class, DemoCommand.class, InspectCommand.class, TokenizeCommand.class,
+                ImportLlama2cCommand.class, GenerateCommand.class, PplCommand.class, SynthCommand.class,
+                BenchCommand.class, LogitsCommand.class, UpcycleCommand.class, BenchCodebooksCommand.class,
                 CodebookServerCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec

@@ -101,7 +101,7 @@ public record LlamaConfig(
         return c;
     }
 
-    static int requiredInt(JsonNode c, String key) {
+    public static int requiredInt(JsonNode c, String key) {
         JsonNode v = c.get(key);
         if (v == null || !v.canConvertToInt() || !v.isIntegralNumber()) {
             throw new IllegalArgumentException("config.json: missing or non-integer '" + key + "'");
@@ -109,7 +109,7 @@ public record LlamaConfig(
         return v.intValue();
     }
 
-    static int optInt(JsonNode c, String key, int dflt) {
+    public static int optInt(JsonNode c, String key, int dflt) {
         JsonNode v = c.get(key);
         if (v == null || v.isNull()) return dflt;
         if (v.isArray() && !v.isEmpty()) v = v.get(0);   // e.g. eos_token_id: [2, 32000]
@@ -119,7 +119,7 @@ public record LlamaConfig(
         return v.intValue();
     }
 
-    static double optDouble(JsonNode c, String key, double dflt) {
+    public static double optDouble(JsonNode c, String key, double dflt) {
         JsonNode v = c.get(key);
         if (v == null || v.isNull()) return dflt;
         if (!v.isNumber()) throw new IllegalArgumentException("config.json: '" + key + "' is not a number");

@@ -30,10 +30,7 @@ public final class Tokenizers {
         String name = file.getFileName().toString();
         if (name.endsWith(".json")) return HfTokenizer.load(file);
         if (name.endsWith(".txt")) return RwkvWorldTokenizer.load(file);
-        if (name.endsWith(".bin")) {
-            // MERGE: the lead wires llama2.c here: return Llama2cTokenizer.load(file, vocabSize);
-            throw new TokenizerFormatException(file + ": llama2.c tokenizer.bin support is not in this build");
-        }
+        if (name.endsWith(".bin")) return Llama2cTokenizer.load(file, vocabSize);
         throw new TokenizerFormatException(file + ": unknown tokenizer file (expected tokenizer.json, "
                 + RwkvWorldTokenizer.VOCAB_FILE + " or tokenizer.bin)");
     }
