@@ -5,6 +5,11 @@ import io.quantmesh.core.codec.KMeansCodec;
 import io.quantmesh.core.codec.PolarCodec;
 import io.quantmesh.core.codec.ScalarCodec;
 import io.quantmesh.core.codec.TwoScaleGridCodec;
+import io.quantmesh.core.checkpoint.TensorSource;
+import io.quantmesh.core.tensor.Tensor;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.regex.Pattern;
 
 /**
  * Round-to-nearest: every weight (or vector) coded independently with a core codec, no error feedback (the GPTQ
@@ -13,7 +18,29 @@ import io.quantmesh.core.codec.TwoScaleGridCodec;
  * min/max. A baseline, and what the format's end-to-end tests write.
  */
 public final class RoundToNearest {
+    /** The linears of Llama-family decoders: attention and MLP projections, Mixtral's w1/w2/w3 experts (not routers). */
+    public static final Pattern DECODER_LINEARS = Pattern.compile("model\\.layers\\.\\d+\\..*(_proj|\\.w[123])\\.weight");
+
     private RoundToNearest() {}
+
+    /**
+     * Every 2-D floating tensor of {@code source} whose name matches {@code include}, scalar-quantized; keyed by
+     * module name (the tensor name without ".weight"), in checkpoint order.
+     */
+    public static Map<String, QuantizedTensor> linears(TensorSource source, Pattern include, ScalarCodec codec,
+            int groupSize) {
+        Map<String, QuantizedTensor> out = new LinkedHashMap<>();
+        for (String name : source.tensorNames()) {
+            if (!name.endsWith(".weight") || !include.matcher(name).matches()) continue;
+            Tensor t = source.tensor(name);
+            if (t.rank() != 2 || !t.dtype().isFloating()) continue;
+            int rows = Math.toIntExact(t.dim(0)), cols = Math.toIntExact(t.dim(1));
+            out.put(name.substring(0, name.length() - ".weight".length()),
+                    scalar(t.toFloatArray(), rows, cols, codec, groupSize));
+        }
+        if (out.isEmpty()) throw new IllegalArgumentException("no 2-D weight matches " + include.pattern());
+        return out;
+    }
 
     /** INT-b ({@link IntAsymmetricCodec}) or an AFPQ grid ({@link TwoScaleGridCodec}), groups of min(g, cols) columns. */
     public static QuantizedTensor scalar(float[] w, int rows, int cols, ScalarCodec codec, int groupSize) {

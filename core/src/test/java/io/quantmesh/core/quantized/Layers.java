@@ -11,7 +11,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /** Seeded weights, codebooks and layers of every representation for the format's tests. */
-final class Layers {
+public final class Layers {
     private Layers() {}
 
     /** Gaussian weights with a few heavy columns, like real linears. */
@@ -77,9 +77,36 @@ final class Layers {
         }
     }
 
-    static int[] bits(float[] x) {
+    public static int[] bits(float[] x) {
         int[] b = new int[x.length];
         for (int i = 0; i < x.length; i++) b[i] = Float.floatToRawIntBits(x[i]);
         return b;
+    }
+
+    /**
+     * The source checkpoint with every quantized {@code P.weight} replaced by the layer's dequantized F32 weight
+     * (config and tokenizer copied): what a quantized checkpoint must load as, built without the reader.
+     */
+    public static void denseSubstitute(Path source, Map<String, ? extends QuantizedTensor> layers, Path out) throws IOException {
+        java.nio.file.Files.createDirectories(out);
+        try (io.quantmesh.core.checkpoint.HfCheckpoint ck = io.quantmesh.core.checkpoint.HfCheckpoint.open(source);
+             java.util.stream.Stream<Path> files = java.nio.file.Files.list(source)) {
+            Map<String, io.quantmesh.core.tensor.Tensor> tensors = new java.util.LinkedHashMap<>();
+            for (String n : ck.tensorNames()) {
+                QuantizedTensor q = n.endsWith(".weight") ? layers.get(n.substring(0, n.length() - 7)) : null;
+                tensors.put(n, q == null ? ck.tensor(n)
+                        : io.quantmesh.core.tensor.Tensor.ofFloats(q.dequantize(), q.rows(), q.cols()));
+            }
+            SafetensorsWriter.write(out.resolve("model.safetensors"), tensors, Map.of());
+            for (Path f : files.toList()) {
+                String name = f.getFileName().toString();
+                if (!name.endsWith(".safetensors") && !name.endsWith(".index.json")) java.nio.file.Files.copy(f, out.resolve(name));
+            }
+        }
+    }
+
+    /** Logits of every position, bit for bit. */
+    public static void assertSameLogits(float[][] a, float[][] b) {
+        for (int t = 0; t < a.length; t++) org.junit.jupiter.api.Assertions.assertArrayEquals(bits(a[t]), bits(b[t]), "position " + t);
     }
 }
