@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
         subcommands = {CommandLine.HelpCommand.class, DemoCommand.class, InspectCommand.class, TokenizeCommand.class,
                 ImportLlama2cCommand.class, GenerateCommand.class, PplCommand.class, SynthCommand.class,
                 BenchCommand.class, LogitsCommand.class, UpcycleCommand.class, BenchCodebooksCommand.class,
-                CodebookServerCommand.class})
+                CodebookServerCommand.class, QuantizeRtnCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
