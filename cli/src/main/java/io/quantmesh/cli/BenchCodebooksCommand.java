@@ -30,8 +30,11 @@ public final class BenchCodebooksCommand implements Callable<Integer> {
     @Option(names = "--kmeans-iterations", defaultValue = "10", description = "Lloyd iterations after k-means++ (default ${DEFAULT-VALUE})")
     int kmeansIterations;
 
-    @Option(names = "--throughput-seconds", defaultValue = "3", description = "time box per throughput cell (default ${DEFAULT-VALUE})")
+    @Option(names = "--throughput-seconds", defaultValue = "3", description = "time per throughput cell, split into 3 interleaved rounds (default ${DEFAULT-VALUE})")
     double throughputSeconds;
+
+    @Option(names = "--sweep", description = "instead: the recipe sweep (candidate sets, refinement) for polar a=N, on --vectors")
+    Integer sweep;
 
     @Option(names = "--cache-dir", description = "where the cold builds write their codebooks (default: a temporary directory)")
     Path cacheDir;
@@ -45,6 +48,11 @@ public final class BenchCodebooksCommand implements Callable<Integer> {
         }
         if (kmeansIterations < 0 || kmeansIterations > 1000) throw new IllegalArgumentException("--kmeans-iterations must be in [0, 1000]");
         if (!(throughputSeconds > 0 && throughputSeconds <= 60)) throw new IllegalArgumentException("--throughput-seconds must be in (0, 60]");
+        if (sweep != null) {
+            if (sweep < 4 || sweep > 16) throw new IllegalArgumentException("--sweep takes a = 4..16");
+            CodebookBenchmark.sweep(sweep, vectors, seed, System.out);
+            return 0;
+        }
         Path dir = cacheDir != null ? cacheDir : Files.createTempDirectory("quantmesh-bench-codebooks");
         CodebookBenchmark.run(new CodebookBenchmark.Config(vectors, seed, kmeansTrain, kmeansClusters, kmeansIterations,
                 throughputSeconds, dir), System.out);

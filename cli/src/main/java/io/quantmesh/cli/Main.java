@@ -8,8 +8,9 @@ import picocli.CommandLine.Command;
         description = "Compress LLMs to ~2 bits per weight and serve them.",
         subcommands = {CommandLine.HelpCommand.class, DemoCommand.class, InspectCommand.class, TokenizeCommand.class,
                 ImportLlama2cCommand.class, GenerateCommand.class, PplCommand.class, SynthCommand.class,
-                BenchCommand.class, LogitsCommand.class, UpcycleCommand.class, BenchCodebooksCommand.class,
-                CodebookServerCommand.class, QuantizeRtnCommand.class})
+                BenchCommand.class, LogitsCommand.class, UpcycleCommand.class, CalibrateCommand.class,
+                BenchHessianCommand.class, BenchCodebooksCommand.class, CodebookServerCommand.class,
+                QuantizeRtnCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

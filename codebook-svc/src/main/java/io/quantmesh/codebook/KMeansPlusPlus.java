@@ -24,17 +24,23 @@ public final class KMeansPlusPlus {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final int L = F.length();
 
-    /** One group: its points in decreasing D^2 order. */
+    /**
+     * One group: its points in decreasing D^2 order, coordinates dimension-major ({@code xs[d * stride + m]}) so the
+     * distances of a run of members are one vector loop. A group never gains members after it is made, so its
+     * stride (the size it was made with, rounded up to the lane count) never changes.
+     */
     private static final class Group {
-        int[] ids;
-        float[] xs;
-        float[] ds;
+        final int[] ids;
+        final float[] xs;
+        final float[] ds;
+        final int stride;
         int size;
 
-        Group(int cap, int k) {
-            ids = new int[Math.max(cap, 1)];
-            xs = new float[Math.max(cap, 1) * k];
-            ds = new float[Math.max(cap, 1)];
+        Group(int count, int k) {
+            stride = Math.max(L, (count + L - 1) / L * L);
+            ids = new int[Math.max(count, 1)];
+            xs = new float[stride * k];
+            ds = new float[Math.max(count, 1)];
         }
     }
 
@@ -137,7 +143,7 @@ public final class KMeansPlusPlus {
                 int m = 0;
                 while (m < g.size && centerDist2 < 4.0 * g.ds[m] * (1 + 1e-4) + 1e-30) m++;
                 if (dist.length < m) dist = new float[Math.max(m, dist.length * 2)];
-                for (int q = 0; q < m; q++) dist[q] = ScalarReference.distance2(g.xs, q * k, c, 0, k);
+                distances(g, m, c, dist);
                 int keep = 0;
                 for (int q = 0; q < m; q++) {
                     float dm = g.ds[q];
@@ -152,7 +158,7 @@ public final class KMeansPlusPlus {
                         if (keep != q) {
                             g.ids[keep] = g.ids[q];
                             g.ds[keep] = dm;
-                            System.arraycopy(g.xs, q * k, g.xs, keep * k, k);
+                            for (int e = 0; e < k; e++) g.xs[e * g.stride + keep] = g.xs[e * g.stride + q];
                         }
                         keep++;
                     }
@@ -161,7 +167,7 @@ public final class KMeansPlusPlus {
                     int tail = g.size - m;
                     System.arraycopy(g.ids, m, g.ids, keep, tail);
                     System.arraycopy(g.ds, m, g.ds, keep, tail);
-                    System.arraycopy(g.xs, m * k, g.xs, keep * k, tail * k);
+                    for (int e = 0; e < k; e++) System.arraycopy(g.xs, e * g.stride + m, g.xs, e * g.stride + keep, tail);
                     g.size = keep + tail;
                     refresh(j);
                 }
@@ -170,6 +176,29 @@ public final class KMeansPlusPlus {
             refresh(t);
         }
         return centers;
+    }
+
+    // Squared distances from c to the group's first m members, lane-wise in the canonical order (d0*d0, then fma).
+    private void distances(Group g, int m, float[] c, float[] out) {
+        int q = 0;
+        for (; q + L <= m; q += L) {
+            FloatVector diff = FloatVector.fromArray(F, g.xs, q).sub(c[0]);
+            FloatVector acc = diff.mul(diff);
+            for (int d = 1; d < k; d++) {
+                diff = FloatVector.fromArray(F, g.xs, d * g.stride + q).sub(c[d]);
+                acc = diff.fma(diff, acc);
+            }
+            acc.intoArray(out, q);
+        }
+        for (; q < m; q++) {
+            float diff = g.xs[q] - c[0];
+            float acc = diff * diff;
+            for (int d = 1; d < k; d++) {
+                diff = g.xs[d * g.stride + q] - c[d];
+                acc = Math.fma(diff, diff, acc);
+            }
+            out[q] = acc;
+        }
     }
 
     // A group of the first count (id, D) pairs, ordered by decreasing D (ties: lower id first), with coordinates.
@@ -186,7 +215,7 @@ public final class KMeansPlusPlus {
             int id = ~(int) e;
             g.ids[m] = id;
             g.ds[m] = Float.intBitsToFloat((int) (e >>> 32));
-            System.arraycopy(x, id * k, g.xs, m * k, k);
+            for (int d = 0; d < k; d++) g.xs[d * g.stride + m] = x[id * k + d];
         }
         g.size = count;
         return g;
@@ -256,7 +285,7 @@ public final class KMeansPlusPlus {
         threshold[j] = g.size == 0 ? Float.NEGATIVE_INFINITY : (float) (4.0 * r * (1 + 1e-4) + 1e-30);
         secondThreshold[j] = g.size < 2 ? Float.NEGATIVE_INFINITY : (float) (4.0 * g.ds[1] * (1 + 1e-4) + 1e-30);
         headD[j] = r;
-        for (int d = 0; d < k; d++) headSoa[d * cap + j] = g.size == 0 ? 0f : g.xs[d];
+        for (int d = 0; d < k; d++) headSoa[d * cap + j] = g.size == 0 ? 0f : g.xs[d * g.stride];
         int node = leaves + j;
         tree[node] = s;
         for (node >>= 1; node >= 1; node >>= 1) tree[node] = tree[2 * node] + tree[2 * node + 1];

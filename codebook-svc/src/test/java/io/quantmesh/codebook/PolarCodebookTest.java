@@ -57,4 +57,25 @@ class PolarCodebookTest {
         assertThrows(IllegalArgumentException.class, () -> new PolarKey(8, 14, 2, 0, 99));
         assertThrows(IllegalArgumentException.class, () -> PolarKey.parse("polar-k8"));
     }
+
+    @Test
+    void prunedSearchEqualsNaiveOnARealE8CodebookWithTies() {
+        PolarCodebook cb = PolarCodebook.build(new PolarKey(8, 11, 2, 3, 1), Parallel.common(), Cancellation.NONE);
+        PolarCodec codec = cb.codec();
+        int n = codec.directionCount(), q = 12000;
+        float[] x = new SeededGaussian(11).gaussians(q * 8);
+        float[] d = cb.directions();
+        int[] pts = cb.latticePoints();
+        SeededGaussian r = new SeededGaussian(12);
+        for (int t = 0; t < q; t += 3) {
+            int i = r.nextInt(n), j = r.nextInt(n);
+            for (int c = 0; c < 8; c++) {
+                // midpoints of two directions tie exactly between them; raw lattice points are ties-prone integers
+                x[t * 8 + c] = t % 2 == 0 ? d[i * 8 + c] + d[j * 8 + c] : pts[i * 8 + c];
+            }
+        }
+        int[] naive = codec.encode(x, q, PolarCodec.Search.NAIVE, Parallel.common());
+        assertArrayEquals(naive, codec.encode(x, q, PolarCodec.Search.VECTOR, Parallel.common()));
+        assertArrayEquals(naive, codec.encode(x, q, PolarCodec.Search.PRUNED, Parallel.common()));
+    }
 }

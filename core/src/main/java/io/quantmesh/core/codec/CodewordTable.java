@@ -68,11 +68,15 @@ final class CodewordTable {
         return segStart[s + 1] - segStart[s];
     }
 
-    /** Folds segment s's dot products with {@code x[xo..xo+k)} into {@code lanes}; returns the best over lanes. */
-    float maxDot(float[] x, int xo, int s, LaneBest lanes) {
+    /**
+     * Folds segment s's dot products with {@code x[xo..xo+k)} into {@code lanes}; returns the best over lanes, given
+     * that it was {@code best} before (the lanes are reduced again only when the segment improved one).
+     */
+    float maxDot(float[] x, int xo, int s, LaneBest lanes, float best) {
         int from = segStart[s], to = segStart[s + 1];
         FloatVector bv = FloatVector.fromArray(F, lanes.value, 0);
         IntVector bi = IntVector.fromArray(I, lanes.index, 0);
+        VectorMask<Float> changed = F.maskAll(false);
         for (int p = from; p < to; p += L) {
             FloatVector acc = k == 8 ? dot8(x, xo, p) : dotK(x, xo, p);
             IntVector idx = IntVector.fromArray(I, row, p);
@@ -80,17 +84,20 @@ final class CodewordTable {
                     .or(acc.compare(VectorOperators.EQ, bv).and(idx.compare(VectorOperators.LT, bi).cast(F)));
             bv = bv.blend(acc, better);
             bi = bi.blend(idx, better.cast(I));
+            changed = changed.or(better);
         }
+        if (!changed.anyTrue()) return best;
         bv.intoArray(lanes.value, 0);
         bi.intoArray(lanes.index, 0);
         return bv.reduceLanes(VectorOperators.MAX);
     }
 
-    /** Folds segment s's squared distances to {@code x[xo..xo+k)} into {@code lanes}; returns the best over lanes. */
-    float minDistance(float[] x, int xo, int s, LaneBest lanes) {
+    /** As {@link #maxDot}, for the smallest squared distance to {@code x[xo..xo+k)}. */
+    float minDistance(float[] x, int xo, int s, LaneBest lanes, float best) {
         int from = segStart[s], to = segStart[s + 1];
         FloatVector bv = FloatVector.fromArray(F, lanes.value, 0);
         IntVector bi = IntVector.fromArray(I, lanes.index, 0);
+        VectorMask<Float> changed = F.maskAll(false);
         for (int p = from; p < to; p += L) {
             FloatVector acc = k == 8 ? dist8(x, xo, p) : distK(x, xo, p);
             IntVector idx = IntVector.fromArray(I, row, p);
@@ -98,7 +105,9 @@ final class CodewordTable {
                     .or(acc.compare(VectorOperators.EQ, bv).and(idx.compare(VectorOperators.LT, bi).cast(F)));
             bv = bv.blend(acc, better);
             bi = bi.blend(idx, better.cast(I));
+            changed = changed.or(better);
         }
+        if (!changed.anyTrue()) return best;
         bv.intoArray(lanes.value, 0);
         bi.intoArray(lanes.index, 0);
         return bv.reduceLanes(VectorOperators.MIN);

@@ -165,7 +165,7 @@ public final class KdTreeSearch {
             int d = splitDim[node];
             if (d < 0) {
                 visitedPositions += table.segmentSize(left[node]);
-                best = table.minDistance(x, xo, left[node], lanes);
+                best = table.minDistance(x, xo, left[node], lanes, best);
                 return;
             }
             double diff = (double) x[xo + d] - splitValue[node];

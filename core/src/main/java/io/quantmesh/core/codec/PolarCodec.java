@@ -137,7 +137,7 @@ public final class PolarCodec {
                 LaneBest lanes = new LaneBest();
                 yield (x, xo) -> {
                     lanes.resetMax();
-                    whole.maxDot(x, xo, 0, lanes);
+                    whole.maxDot(x, xo, 0, lanes, Float.NEGATIVE_INFINITY);
                     return lanes.winnerMax();
                 };
             }

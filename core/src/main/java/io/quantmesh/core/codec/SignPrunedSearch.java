@@ -134,7 +134,7 @@ public final class SignPrunedSearch {
         private void visit(int cell) {
             visitedCells++;
             visitedPositions += table.segmentSize(cell);
-            best = table.maxDot(x, xo, cell, lanes);
+            best = table.maxDot(x, xo, cell, lanes, best);
         }
 
         public int visitedCells() {

@@ -79,6 +79,13 @@ public abstract class DecoderModel implements LanguageModel {
     public class State implements InferenceState {
         final KvCache cache = attention.newCache();
         final float[] logits = new float[c.vocabSize()];
+        LinearInputListener linearInputs;
+
+        /** The inputs of this sequence's linear layers go to {@code listener} (null: nobody, no overhead). */
+        public State linearInputListener(LinearInputListener listener) {
+            this.linearInputs = listener;
+            return this;
+        }
 
         @Override
         public int position() {
@@ -125,6 +132,11 @@ public abstract class DecoderModel implements LanguageModel {
 
         for (int l = 0; l < c.numHiddenLayers(); l++) {
             attention.forward(l, layers.get(l), s.cache, pos0, x, n, scratch);
+            if (s.linearInputs != null) { // the scratch still holds both attention-side linear inputs
+                s.linearInputs.onInput(l, LinearInputListener.Site.ATTN_IN, scratch.xb, n, dim);
+                s.linearInputs.onInput(l, LinearInputListener.Site.O_PROJ, scratch.att, n,
+                        c.numAttentionHeads() * c.headDim());
+            }
             attention.rmsnorm(postAttentionLayernorms.get(l), x, xb, n);
             mlp(l, s, xb, n, pos0, o);
             for (int i = 0; i < n * dim; i++) x[i] += o[i];

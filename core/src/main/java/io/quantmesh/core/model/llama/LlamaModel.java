@@ -42,6 +42,11 @@ public final class LlamaModel extends DecoderModel {
     /** SwiGLU MLP block. */
     @Override
     protected void mlp(int layer, State s, float[] xb, int n, int pos0, float[] out) {
-        w.layers().get(layer).mlp().apply(xb, n, out, attention.pool());
+        FeedForward mlp = w.layers().get(layer).mlp();
+        float[] hidden = mlp.apply(xb, n, out, attention.pool());
+        if (s.linearInputs != null) {
+            s.linearInputs.onInput(layer, LinearInputListener.Site.MLP_IN, xb, n, c.hiddenSize());
+            s.linearInputs.onInput(layer, LinearInputListener.Site.DOWN_PROJ, hidden, n, mlp.intermediateSize());
+        }
     }
 }
