@@ -5,7 +5,7 @@ import io.quantmesh.core.codec.PolarCodec;
 /**
  * PCDVQ (DESIGN §3, the headline method) for one linear layer:
  * <ol>
- *   <li>Gaussianise ({@link HadamardRotation}): W' = T_o·W·T_iᵀ / s, H' = T_i·H·T_iᵀ, s = RMS(W);</li>
+ *   <li>Gaussianise ({@link LayerRotation}): W' = T_o·W·T_iᵀ / s, H' = T_i·H·T_iᵀ, s = RMS(W);</li>
  *   <li>run the GPTQ loop on (W', H') with {@link PolarVectorCoder}s in VPTQ's channel-independent layout: a vector is
  *       k consecutive rows of one column, coded as direction (max cosine, 2^a DACC codewords) and magnitude (2^b χ_k
  *       Lloyd-Max levels); the codebooks are universal, built for N(0, 1) entries, which the rotation provides;</li>
@@ -39,7 +39,7 @@ public final class PcdvqQuantizer {
      */
     public Result quantize(float[] w, int rows, int cols, double[] h, long seed, GptqLoop loop) {
         long t0 = System.nanoTime();
-        HadamardRotation rotation = HadamardRotation.of(w, rows, cols, seed);
+        LayerRotation rotation = LayerRotation.of(w, rows, cols, seed);
         float[] wr = rotation.rotateWeights(w);
         double[] hr = rotation.rotateHessian(h);
         long t1 = System.nanoTime();
@@ -68,6 +68,6 @@ public final class PcdvqQuantizer {
      * @param dequantized Q in the original space, rows×cols
      * @param rotateNanos time spent rotating W and H and restoring Q
      */
-    public record Result(float[] dequantized, VectorCodes codes, HadamardRotation rotation, int[] permutation,
+    public record Result(float[] dequantized, VectorCodes codes, LayerRotation rotation, int[] permutation,
             double proxyLoss, GptqResult.Timings loopTimings, long rotateNanos) {}
 }

@@ -36,7 +36,7 @@ class PcdvqQuantizerTest {
     void errorFeedbackBeatsNearestCodewordInTheRotatedSpace() {
         var pcdvq = new PcdvqQuantizer(CODEC);
         var gptq = pcdvq.quantize(W, ROWS, COLS, H, 64, LDL);
-        HadamardRotation rot = HadamardRotation.of(W, ROWS, COLS, 64);
+        LayerRotation rot = LayerRotation.of(W, ROWS, COLS, 64);
         var nearest = LDL.roundToNearest(rot.rotateWeights(W), ROWS, COLS, rot.rotateHessian(H),
                 new VectorColumnQuantizer(new PolarVectorCoder(CODEC)));
         double rtn = (double) rot.scale() * rot.scale() * nearest.proxyLoss();

@@ -103,4 +103,24 @@ class RandomizedHadamardTest {
         }
         return max / Math.sqrt(ss / a.length);
     }
+
+    @Test
+    void equalsTheQuantizedFormatsReferenceBitForBit() {
+        // docs/FORMAT.md defines stored polar layers against core.quantized.HadamardRotation (plain Java); the
+        // encoder's Vector API rotation must produce the same bits, both ways, for any sizes and seeds.
+        SplittableRandom rng = new SplittableRandom(35);
+        for (int[] shape : new int[][] {{64, 96}, {48, 5632 / 11}, {7, 12}}) {
+            int rows = shape[0], cols = shape[1];
+            float[] w = new float[rows * cols];
+            for (int i = 0; i < w.length; i++) w[i] = (float) rng.nextGaussian();
+            long so = rng.nextLong(), si = rng.nextLong();
+            RandomizedHadamard to = RandomizedHadamard.of(rows, so), ti = RandomizedHadamard.of(cols, si);
+            boolean[] no = io.quantmesh.core.quantized.HadamardRotation.negativeSigns(rows, so);
+            boolean[] ni = io.quantmesh.core.quantized.HadamardRotation.negativeSigns(cols, si);
+            assertArrayEquals(io.quantmesh.core.quantized.HadamardRotation.rotate(w, rows, cols, no, ni),
+                    RandomizedHadamard.transformWeight(w, rows, cols, to, ti), rows + "x" + cols);
+            assertArrayEquals(io.quantmesh.core.quantized.HadamardRotation.unrotate(w, rows, cols, no, ni),
+                    RandomizedHadamard.inverseTransformWeight(w, rows, cols, to, ti), rows + "x" + cols);
+        }
+    }
 }

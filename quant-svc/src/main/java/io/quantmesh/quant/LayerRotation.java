@@ -9,13 +9,17 @@ import io.quantmesh.core.linalg.RandomizedHadamard;
  * rotated entries are near N(0, 1), the distribution the polar codebooks are built for. A quantized Q' maps back to
  * {@code Q = T_oᵀ·(s·Q')·T_i}, and {@code tr((W−Q)H(W−Q)ᵀ) = s²·tr((W'−Q')H'(W'−Q')ᵀ)}.
  *
+ * <p>Compatible with the quantized format's polar layers (docs/FORMAT.md): the rotation computes the same bits as
+ * {@code io.quantmesh.core.quantized.HadamardRotation} (tested), the output signs come from {@code seed} and the
+ * input signs from {@code seed ^ 0x9E3779B97F4A7C15L} (store those seeds), and the stored scale is {@link #scale()}.
+ *
  * @param out    T_o (size rows)
  * @param in     T_i (size cols)
  * @param scale  s
  */
-public record HadamardRotation(RandomizedHadamard out, RandomizedHadamard in, float scale) {
+public record LayerRotation(RandomizedHadamard out, RandomizedHadamard in, float scale) {
     /** Seeds of the two sides are derived from one layer seed, so a redelivered task rebuilds the same signs. */
-    public static HadamardRotation of(float[] w, int rows, int cols, long seed) {
+    public static LayerRotation of(float[] w, int rows, int cols, long seed) {
         if (w.length != (long) rows * cols) {
             throw new IllegalArgumentException("W has " + w.length + " values, expected " + rows + "x" + cols);
         }
@@ -23,7 +27,7 @@ public record HadamardRotation(RandomizedHadamard out, RandomizedHadamard in, fl
         for (float v : w) ss += (double) v * v;
         float rms = (float) Math.sqrt(ss / w.length);
         if (!(rms > 0) || !Float.isFinite(rms)) throw new IllegalArgumentException("W has RMS " + rms);
-        return new HadamardRotation(RandomizedHadamard.of(rows, seed),
+        return new LayerRotation(RandomizedHadamard.of(rows, seed),
                 RandomizedHadamard.of(cols, seed ^ 0x9E3779B97F4A7C15L), rms);
     }
 

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.*;
 import io.quantmesh.core.parallel.Parallel;
 import org.junit.jupiter.api.Test;
 
-class HadamardRotationTest {
+class LayerRotationTest {
     private static final int ROWS = 128, COLS = 192; // 192 = 3 blocks of 64 on the input side
 
     @Test
@@ -13,7 +13,7 @@ class HadamardRotationTest {
         float[] w = Synthetic.weights(ROWS, COLS, 41);
         w[5 * COLS + 7] = 1.5f;                      // an outlier the rotation spreads out
         double[] h = Synthetic.correlatedHessian(COLS, 42);
-        HadamardRotation rot = HadamardRotation.of(w, ROWS, COLS, 43);
+        LayerRotation rot = LayerRotation.of(w, ROWS, COLS, 43);
         float[] wr = rot.rotateWeights(w);
         double[] hr = rot.rotateHessian(h);
 
@@ -36,10 +36,10 @@ class HadamardRotationTest {
     @Test
     void restoreUndoesRotateAndSeedsAreStable() {
         float[] w = Synthetic.weights(ROWS, COLS, 44);
-        HadamardRotation rot = HadamardRotation.of(w, ROWS, COLS, 45);
+        LayerRotation rot = LayerRotation.of(w, ROWS, COLS, 45);
         float[] back = rot.restoreWeights(rot.rotateWeights(w));
         for (int i = 0; i < w.length; i++) assertEquals(w[i], back[i], 1e-6f);
-        assertArrayEquals(rot.in().signs(), HadamardRotation.of(w, ROWS, COLS, 45).in().signs());
-        assertThrows(IllegalArgumentException.class, () -> HadamardRotation.of(new float[ROWS * COLS], ROWS, COLS, 1));
+        assertArrayEquals(rot.in().signs(), LayerRotation.of(w, ROWS, COLS, 45).in().signs());
+        assertThrows(IllegalArgumentException.class, () -> LayerRotation.of(new float[ROWS * COLS], ROWS, COLS, 1));
     }
 }
