@@ -23,7 +23,7 @@ import java.util.Set;
  * A Hugging Face-layout checkpoint directory: {@code config.json} plus either {@code model.safetensors} or the
  * shards named by {@code model.safetensors.index.json}. Every shard is memory-mapped and validated on open.
  */
-public final class HfCheckpoint implements AutoCloseable {
+public final class HfCheckpoint implements TensorSource {
     public static final String CONFIG = "config.json";
     public static final String SINGLE = "model.safetensors";
     public static final String INDEX = "model.safetensors.index.json";
@@ -102,19 +102,23 @@ public final class HfCheckpoint implements AutoCloseable {
         }
     }
 
+    @Override
     public Path dir() {
         return dir;
     }
 
+    @Override
     public JsonNode config() {
         return config;
     }
 
+    @Override
     public boolean contains(String name) {
         return owner.containsKey(name);
     }
 
     /** Tensor names in shard/file order. */
+    @Override
     public Set<String> tensorNames() {
         return Collections.unmodifiableSet(new LinkedHashSet<>(owner.keySet()));
     }
@@ -123,6 +127,12 @@ public final class HfCheckpoint implements AutoCloseable {
         return shard(name).info(name);
     }
 
+    @Override
+    public long[] shape(String name) {
+        return info(name).shape();
+    }
+
+    @Override
     public Tensor tensor(String name) {
         return shard(name).tensor(name);
     }

@@ -1,6 +1,6 @@
 package io.quantmesh.core.model.llama;
 
-import io.quantmesh.core.checkpoint.HfCheckpoint;
+import io.quantmesh.core.checkpoint.TensorSource;
 import io.quantmesh.core.config.LlamaConfig;
 import io.quantmesh.core.tokenizer.Tokenizer;
 
@@ -21,7 +21,7 @@ public final class LlamaModel extends DecoderModel {
     }
 
     /** Loads a Hugging Face Llama checkpoint; the model keeps it mapped and closes it on {@link #close()}. */
-    public static LlamaModel load(HfCheckpoint checkpoint, Tokenizer tokenizer) {
+    public static LlamaModel load(TensorSource checkpoint, Tokenizer tokenizer) {
         LlamaConfig config = LlamaConfig.fromJson(checkpoint.config());
         return new LlamaModel(LlamaWeights.load(config, checkpoint::tensor), tokenizer, checkpoint);
     }

@@ -1,6 +1,6 @@
 package io.quantmesh.core.model.moe;
 
-import io.quantmesh.core.checkpoint.HfCheckpoint;
+import io.quantmesh.core.checkpoint.TensorSource;
 import io.quantmesh.core.model.llama.DecoderModel;
 import io.quantmesh.core.ops.KernelPool;
 import io.quantmesh.core.tokenizer.Tokenizer;
@@ -26,7 +26,7 @@ public final class MoeModel extends DecoderModel {
     }
 
     /** Loads a Hugging Face MoE checkpoint with its parsed config; the model keeps it mapped and closes it on close(). */
-    public static MoeModel load(HfCheckpoint checkpoint, MoeConfig config, Tokenizer tokenizer) {
+    public static MoeModel load(TensorSource checkpoint, MoeConfig config, Tokenizer tokenizer) {
         MoeWeights.checkFits(config, checkpoint.tensorNames().size());
         MoeWeights weights = MoeWeights.load(config, n -> checkpoint.contains(n) ? checkpoint.tensor(n) : null);
         return new MoeModel(weights, tokenizer, checkpoint);

@@ -5,7 +5,9 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.quantmesh.core.Json;
 import io.quantmesh.core.checkpoint.HfCheckpoint;
+import io.quantmesh.core.checkpoint.TensorSource;
 import io.quantmesh.core.io.Durable;
+import io.quantmesh.core.quantized.QuantizedCheckpointReader;
 import io.quantmesh.core.safetensors.SafetensorsWriter;
 import io.quantmesh.core.tensor.Tensor;
 import java.io.IOException;
@@ -37,13 +39,13 @@ public final class RwkvHfFormat {
     }
 
     public static RwkvWeights load(Path dir) throws IOException {
-        try (HfCheckpoint ckpt = HfCheckpoint.open(dir)) {
+        try (TensorSource ckpt = QuantizedCheckpointReader.openDense(dir)) {
             return load(ckpt);
         }
     }
 
     /** Canonical weights of an open checkpoint (copied, so the checkpoint may be closed afterwards). */
-    public static RwkvWeights load(HfCheckpoint ckpt) throws IOException {
+    public static RwkvWeights load(TensorSource ckpt) throws IOException {
         JsonNode cfg = ckpt.config();
         RwkvHfLayout layout = layout(cfg);
         if (layout == null) {
@@ -52,7 +54,7 @@ public final class RwkvHfFormat {
                     + ("rwkv".equals(type) ? " (RWKV v4 is not supported)" : ""));
         }
         if (layout == RwkvHfLayout.RWKV7_FLA) checkFlaSupported(ckpt.dir(), cfg);
-        int c = (int) ckpt.info(layout.hfName("emb.weight")).shape()[1];
+        int c = (int) ckpt.shape(layout.hfName("emb.weight"))[1];
         RwkvVersion version = switch (layout) {
             case RWKV5 -> ckpt.contains(layout.hfName("blocks.0.att.gate.weight")) ? RwkvVersion.V5_2 : RwkvVersion.V5_1;
             case RWKV6 -> RwkvVersion.V6;

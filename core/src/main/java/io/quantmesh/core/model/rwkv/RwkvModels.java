@@ -1,6 +1,6 @@
 package io.quantmesh.core.model.rwkv;
 
-import io.quantmesh.core.checkpoint.HfCheckpoint;
+import io.quantmesh.core.checkpoint.TensorSource;
 import io.quantmesh.core.tokenizer.ByteTokenizer;
 import io.quantmesh.core.tokenizer.Tokenizer;
 import io.quantmesh.core.tokenizer.Tokenizers;
@@ -33,7 +33,7 @@ public final class RwkvModels {
     }
 
     /** A model from an open HF checkpoint (weights are copied; the checkpoint may be closed afterwards). */
-    public static RwkvModel open(HfCheckpoint checkpoint, Path tokenizer) throws IOException {
+    public static RwkvModel open(TensorSource checkpoint, Path tokenizer) throws IOException {
         RwkvWeights w = RwkvHfFormat.load(checkpoint);
         return new RwkvModel(w, tokenizer(w, checkpoint.dir(), tokenizer));
     }
