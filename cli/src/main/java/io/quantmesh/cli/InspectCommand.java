@@ -1,6 +1,7 @@
 package io.quantmesh.cli;
 
 import io.quantmesh.core.checkpoint.HfCheckpoint;
+import io.quantmesh.core.quantized.QuantizedCheckpointReader;
 import io.quantmesh.core.safetensors.SafetensorsFile;
 import io.quantmesh.core.safetensors.TensorInfo;
 import io.quantmesh.core.tensor.DType;
@@ -54,6 +55,7 @@ final class InspectCommand implements Callable<Integer> {
         if (path == null) throw new IllegalArgumentException("PATH is required (or --routing --model DIR)");
         List<TensorInfo> tensors = new ArrayList<>();
         Map<String, String> metadata;
+        boolean quantized = false;
         if (Files.isDirectory(path)) {
             try (HfCheckpoint ck = HfCheckpoint.open(path)) {
                 for (String n : ck.tensorNames()) tensors.add(ck.info(n));
@@ -63,6 +65,7 @@ final class InspectCommand implements Callable<Integer> {
                 var c = ck.config();
                 if (c.has("architectures")) out.println("architectures " + c.get("architectures"));
                 if (c.has("model_type")) out.println("model_type " + c.get("model_type").asText());
+                quantized = QuantizedCheckpointReader.isQuantized(c);
             }
         } else {
             try (SafetensorsFile f = SafetensorsFile.open(path)) {
@@ -93,6 +96,11 @@ final class InspectCommand implements Callable<Integer> {
         }
         out.printf("total %,d tensors  %,d parameters  %,d bytes (%.2f MiB)%n", tensors.size(), params, bytes,
                 bytes / 1048576.0);
+        if (quantized) {   // reads every quantized layer: the bit accounting, and a full validation
+            try (QuantizedCheckpointReader r = QuantizedCheckpointReader.open(path)) {
+                r.summary().print(out, !summary);
+            }
+        }
         return 0;
     }
 }

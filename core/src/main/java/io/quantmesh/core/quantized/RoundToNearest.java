@@ -23,12 +23,17 @@ public final class RoundToNearest {
 
     private RoundToNearest() {}
 
+    /** Quantizes one weight; {@code index} counts the selected weights from 0 (e.g. to derive per-layer seeds). */
+    @FunctionalInterface
+    public interface LayerEncoder {
+        QuantizedTensor encode(float[] w, int rows, int cols, int index);
+    }
+
     /**
-     * Every 2-D floating tensor of {@code source} whose name matches {@code include}, scalar-quantized; keyed by
-     * module name (the tensor name without ".weight"), in checkpoint order.
+     * Every 2-D floating tensor of {@code source} whose name matches {@code include}, quantized by {@code encoder};
+     * keyed by module name (the tensor name without ".weight"), in checkpoint order.
      */
-    public static Map<String, QuantizedTensor> linears(TensorSource source, Pattern include, ScalarCodec codec,
-            int groupSize) {
+    public static Map<String, QuantizedTensor> linears(TensorSource source, Pattern include, LayerEncoder encoder) {
         Map<String, QuantizedTensor> out = new LinkedHashMap<>();
         for (String name : source.tensorNames()) {
             if (!name.endsWith(".weight") || !include.matcher(name).matches()) continue;
@@ -36,10 +41,16 @@ public final class RoundToNearest {
             if (t.rank() != 2 || !t.dtype().isFloating()) continue;
             int rows = Math.toIntExact(t.dim(0)), cols = Math.toIntExact(t.dim(1));
             out.put(name.substring(0, name.length() - ".weight".length()),
-                    scalar(t.toFloatArray(), rows, cols, codec, groupSize));
+                    encoder.encode(t.toFloatArray(), rows, cols, out.size()));
         }
         if (out.isEmpty()) throw new IllegalArgumentException("no 2-D weight matches " + include.pattern());
         return out;
+    }
+
+    /** {@link #linears(TensorSource, Pattern, LayerEncoder)} with one scalar codec and group size. */
+    public static Map<String, QuantizedTensor> linears(TensorSource source, Pattern include, ScalarCodec codec,
+            int groupSize) {
+        return linears(source, include, (w, rows, cols, i) -> scalar(w, rows, cols, codec, groupSize));
     }
 
     /** INT-b ({@link IntAsymmetricCodec}) or an AFPQ grid ({@link TwoScaleGridCodec}), groups of min(g, cols) columns. */
