@@ -1,6 +1,6 @@
 package io.quantmesh.cli;
 
-import io.quantmesh.core.linalg.Parallel;
+import io.quantmesh.core.parallel.Parallel;
 import io.quantmesh.quant.GptqLoop;
 import io.quantmesh.quant.GptqResult;
 import io.quantmesh.quant.MinMaxIntQuantizer;
@@ -74,7 +74,7 @@ final class BenchGptqCommand implements Callable<Integer> {
             int[] dims = parseShape(shape);
             int out = dims[0], in = dims[1];
             float[] w = weights(out, in, seed);
-            double[] h = hessian(in, seed + 1, options.threads() == 0 ? Parallel.allCores() : Parallel.of(threads));
+            double[] h = hessian(in, seed + 1, Parallel.common());
             System.out.printf("%nW %d out × %d in (%,d weights), H %d×%d%n", out, in, (long) out * in, in, in);
             for (int rep = 1; rep <= reps; rep++) {
                 long cpu0 = processCpuNanos();
@@ -114,7 +114,7 @@ final class BenchGptqCommand implements Callable<Integer> {
 
     /** Small run so the timed ones measure compiled code. */
     private static void warmUp(GptqLoop loop, MinMaxIntQuantizer quantizer) {
-        for (int i = 0; i < 2; i++) loop.quantize(weights(512, 512, 99), 512, 512, hessian(512, 98, Parallel.of(1)), quantizer);
+        for (int i = 0; i < 2; i++) loop.quantize(weights(512, 512, 99), 512, 512, hessian(512, 98, Parallel.ofThreads(1)), quantizer);
     }
 
     static int[] parseShape(String s) {

@@ -1,5 +1,6 @@
 package io.quantmesh.codebook;
 
+import io.quantmesh.core.codec.ClipSearch;
 import io.quantmesh.core.codec.KMeansCodec;
 import io.quantmesh.core.codec.PolarCodec;
 import io.quantmesh.core.codec.ScalarReference;

@@ -2,7 +2,7 @@ package io.quantmesh.quant;
 
 import io.quantmesh.core.linalg.FloatMatrix;
 import io.quantmesh.core.linalg.MatMul;
-import io.quantmesh.core.linalg.Parallel;
+import io.quantmesh.core.parallel.Parallel;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -68,8 +68,9 @@ public final class GptqLoop {
             return new Options(dampening, blockSize, actOrder, threads, proxyLoss, f);
         }
 
+        /** The shared all-cores pool, or a dedicated one the caller closes. */
         Parallel parallel() {
-            return threads == 0 ? Parallel.allCores() : Parallel.of(threads);
+            return threads == 0 ? Parallel.common() : Parallel.ofThreads(threads);
         }
     }
 
@@ -94,10 +95,12 @@ public final class GptqLoop {
     public <C> GptqResult<C> quantize(float[] w, int rows, int cols, double[] h, ColumnQuantizer<C> quantizer) {
         long t0 = System.nanoTime();
         checkWeights(w, rows, cols);
-        PreparedHessian prepared = PreparedHessian.of(h, cols, options.dampening(), options.actOrder(),
-                options.feedback(), options.parallel());
-        long t1 = System.nanoTime();
-        return quantize(w, rows, cols, prepared, h, quantizer, t0, t1);
+        try (Parallel par = options.parallel()) {
+            PreparedHessian prepared = PreparedHessian.of(h, cols, options.dampening(), options.actOrder(),
+                    options.feedback(), par);
+            long t1 = System.nanoTime();
+            return quantize(w, rows, cols, prepared, h, quantizer, par, t0, t1);
+        }
     }
 
     /**
@@ -112,7 +115,9 @@ public final class GptqLoop {
             throw new IllegalArgumentException("prepared Hessian is " + prepared.n() + "x" + prepared.n()
                     + " but W has " + cols + " columns");
         }
-        return quantize(w, rows, cols, prepared, h, quantizer, t0, t0);
+        try (Parallel par = options.parallel()) {
+            return quantize(w, rows, cols, prepared, h, quantizer, par, t0, t0);
+        }
     }
 
     /**
@@ -134,12 +139,14 @@ public final class GptqLoop {
         }
         Run<C> run = new Run<>(wt, rows, cols, null, importance, quantizer, options.blockSize());
         long t1 = System.nanoTime();
-        run.all(options.parallel());
-        return finish(w, rows, cols, h, run, identity, t0, t1, t1);
+        try (Parallel par = options.parallel()) {
+            run.all(par);
+            return finish(w, rows, cols, h, run, identity, par, t0, t1, t1);
+        }
     }
 
     private <C> GptqResult<C> quantize(float[] w, int rows, int cols, PreparedHessian prepared, double[] h,
-            ColumnQuantizer<C> quantizer, long t0, long tHessian) {
+            ColumnQuantizer<C> quantizer, Parallel par, long t0, long tHessian) {
         if (prepared.feedback() == PreparedHessian.Feedback.LDL && quantizer.groupSize() != -1) {
             throw new IllegalArgumentException("LDL feedback equals GPTQ only for quantizers without mid-loop group "
                     + "fits; this one fits groups of " + quantizer.groupSize() + " columns: use INVERSE_CHOLESKY");
@@ -147,12 +154,12 @@ public final class GptqLoop {
         float[] wt = transposed(w, rows, cols, prepared.permutation(), prepared.dead());
         Run<C> run = new Run<>(wt, rows, cols, prepared, prepared.importance(), quantizer, options.blockSize());
         long t1 = System.nanoTime();
-        run.all(options.parallel());
-        return finish(w, rows, cols, h, run, prepared.permutation(), t0, tHessian, t1);
+        run.all(par);
+        return finish(w, rows, cols, h, run, prepared.permutation(), par, t0, tHessian, t1);
     }
 
-    private <C> GptqResult<C> finish(float[] w, int rows, int cols, double[] h, Run<C> run, int[] perm, long t0,
-            long tHessian, long tLoop) {
+    private <C> GptqResult<C> finish(float[] w, int rows, int cols, double[] h, Run<C> run, int[] perm, Parallel par,
+            long t0, long tHessian, long tLoop) {
         long t2 = System.nanoTime();
         float[] q = new float[w.length];
         for (int r0 = 0; r0 < rows; r0 += TILE) {
@@ -165,7 +172,7 @@ public final class GptqLoop {
         C codes = run.session.finish();
         long t3 = System.nanoTime();
         double loss = Double.NaN;
-        if (h != null && options.proxyLoss()) loss = ProxyLoss.of(w, q, rows, cols, h, options.parallel());
+        if (h != null && options.proxyLoss()) loss = ProxyLoss.of(w, q, rows, cols, h, par);
         long t4 = System.nanoTime();
         var timings = new GptqResult.Timings(tHessian - t0, tLoop - tHessian, t2 - tLoop, run.columnNanos.get(),
                 run.propagationNanos.get(), t4 - t3, t4 - t0);
@@ -228,8 +235,7 @@ public final class GptqLoop {
         }
 
         void all(Parallel par) {
-            int bands = (rows + bandRows - 1) / bandRows;
-            par.forEach(bands, b -> band(b * bandRows, Math.min(rows, (b + 1) * bandRows)));
+            par.forChunks(rows, bandRows, (b, r0, r1) -> band(r0, r1));
         }
 
         /** The whole loop for rows [r0, r1). */

@@ -2,7 +2,7 @@ package io.quantmesh.quant;
 
 import io.quantmesh.core.linalg.Cholesky;
 import io.quantmesh.core.linalg.NotPositiveDefiniteException;
-import io.quantmesh.core.linalg.Parallel;
+import io.quantmesh.core.parallel.Parallel;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.stream.IntStream;

@@ -2,7 +2,7 @@ package io.quantmesh.quant;
 
 import io.quantmesh.core.linalg.DoubleMatrix;
 import io.quantmesh.core.linalg.MatMul;
-import io.quantmesh.core.linalg.Parallel;
+import io.quantmesh.core.parallel.Parallel;
 import java.util.Arrays;
 
 /**
@@ -20,9 +20,8 @@ public final class ProxyLoss {
 
     public static double of(float[] w, float[] q, int rows, int cols, double[] h, Parallel par) {
         check(w, q, rows, cols, h);
-        int chunks = (rows + ROWS - 1) / ROWS;
-        double[] partial = new double[chunks];
-        par.forEach(chunks, t -> partial[t] = rowChunk(w, q, cols, h, t * ROWS, Math.min(rows, (t + 1) * ROWS)));
+        double[] partial = new double[Parallel.chunks(rows, ROWS)];
+        par.forChunks(rows, ROWS, (t, r0, r1) -> partial[t] = rowChunk(w, q, cols, h, r0, r1));
         double loss = 0;
         for (double p : partial) loss += p;
         return loss;

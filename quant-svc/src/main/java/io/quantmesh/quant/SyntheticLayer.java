@@ -2,7 +2,7 @@ package io.quantmesh.quant;
 
 import io.quantmesh.core.linalg.DoubleMatrix;
 import io.quantmesh.core.linalg.MatMul;
-import io.quantmesh.core.linalg.Parallel;
+import io.quantmesh.core.parallel.Parallel;
 import java.util.SplittableRandom;
 
 /**
@@ -46,9 +46,7 @@ public final class SyntheticLayer {
         }
         double[] h = new double[cols * cols];
         DoubleMatrix hm = DoubleMatrix.of(h, cols, cols), xm = DoubleMatrix.of(x, samples, cols);
-        int tiles = (cols + 255) / 256;
-        par.forEach(tiles, t -> {        // H = -(-XᵀX), then scaled: one product, parallel over row tiles
-            int r0 = t * 256, r1 = Math.min(cols, r0 + 256);
+        par.forChunks(cols, 256, (t, r0, r1) -> {   // H = -(-XᵀX), then scaled: one product per row tile
             MatMul.subtractAtB(hm.window(r0, 0, r1 - r0, cols), xm.window(0, r0, samples, r1 - r0), xm);
         });
         for (int i = 0; i < h.length; i++) h[i] *= -2.0 / samples;

@@ -2,7 +2,7 @@ package io.quantmesh.quant;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-import io.quantmesh.core.linalg.Parallel;
+import io.quantmesh.core.parallel.Parallel;
 import org.junit.jupiter.api.Test;
 
 class GptqLoopTest {
@@ -66,7 +66,7 @@ class GptqLoopTest {
                 var quantizer = new MinMaxIntQuantizer(3, g);
                 for (boolean actOrder : new boolean[] {false, true}) {
                     float[] reference = NaiveGptq.quantize(W, ROWS, COLS, H, quantizer, 0.01, actOrder);
-                    double refLoss = ProxyLoss.of(W, reference, ROWS, COLS, H, Parallel.of(2));
+                    double refLoss = ProxyLoss.of(W, reference, ROWS, COLS, H, Parallel.common());
                     for (int b : new int[] {128, 1, 48}) {
                         var result = new GptqLoop(GptqLoop.Options.defaults().withBlockSize(b).withActOrder(actOrder)
                                 .withFeedback(feedback)).quantize(W, ROWS, COLS, H, quantizer);
@@ -90,7 +90,7 @@ class GptqLoopTest {
         assertMessage("INVERSE_CHOLESKY", () -> ldl.quantize(W, ROWS, COLS, H, new MinMaxIntQuantizer(3, 128)));
         // and why: with groups the two forms really differ (the fit sees other intermediate values)
         var q = new MinMaxIntQuantizer(3, 128);
-        PreparedHessian prepared = PreparedHessian.of(H, COLS, 0.01, false, PreparedHessian.Feedback.LDL, Parallel.of(2));
+        PreparedHessian prepared = PreparedHessian.of(H, COLS, 0.01, false, PreparedHessian.Feedback.LDL, Parallel.common());
         assertThrows(IllegalArgumentException.class, () -> loop().quantize(W, ROWS, COLS, prepared, H, q));
     }
 
@@ -197,8 +197,10 @@ class GptqLoopTest {
     void proxyLossMatchesItsNaiveTwin() {
         var q = loop().roundToNearest(W, ROWS, COLS, null, new MinMaxIntQuantizer(2, 128)).dequantized();
         double naive = ProxyLoss.naive(W, q, ROWS, COLS, H);
-        assertEquals(naive, ProxyLoss.of(W, q, ROWS, COLS, H, Parallel.of(2)), 1e-10 * naive);
-        assertEquals(ProxyLoss.of(W, q, ROWS, COLS, H, Parallel.of(1)), ProxyLoss.of(W, q, ROWS, COLS, H, Parallel.of(3)));
+        assertEquals(naive, ProxyLoss.of(W, q, ROWS, COLS, H, Parallel.common()), 1e-10 * naive);
+        try (Parallel three = Parallel.ofThreads(3)) {
+            assertEquals(ProxyLoss.of(W, q, ROWS, COLS, H, Parallel.ofThreads(1)), ProxyLoss.of(W, q, ROWS, COLS, H, three));
+        }
     }
 
     @Test
@@ -232,7 +234,7 @@ class GptqLoopTest {
     void aPreparedHessianIsReusableAcrossMatrices() {
         var quantizer = new MinMaxIntQuantizer(3, 128);
         PreparedHessian prepared = PreparedHessian.of(H, COLS, 0.01, true, PreparedHessian.Feedback.INVERSE_CHOLESKY,
-                Parallel.of(2));
+                Parallel.common());
         float[] other = Synthetic.weights(64, COLS, 9);
         var direct = new GptqLoop(GptqLoop.Options.defaults().withActOrder(true)).quantize(other, 64, COLS, H, quantizer);
         var reused = loop().quantize(other, 64, COLS, prepared, H, quantizer);

@@ -2,7 +2,7 @@ package io.quantmesh.quant;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-import io.quantmesh.core.linalg.Parallel;
+import io.quantmesh.core.parallel.Parallel;
 import org.junit.jupiter.api.Test;
 
 class HadamardRotationTest {
@@ -24,7 +24,7 @@ class HadamardRotationTest {
         var loop = new GptqLoop(GptqLoop.Options.defaults().withFeedback(PreparedHessian.Feedback.LDL));
         var rotated = loop.quantize(wr, ROWS, COLS, hr, new MinMaxIntQuantizer(3, -1));
         float[] q = rot.restoreWeights(rotated.dequantized());
-        double original = ProxyLoss.of(w, q, ROWS, COLS, h, Parallel.of(2));
+        double original = ProxyLoss.of(w, q, ROWS, COLS, h, Parallel.common());
         double s2 = (double) rot.scale() * rot.scale();
         assertEquals(original, s2 * rotated.proxyLoss(), 1e-4 * original);
 

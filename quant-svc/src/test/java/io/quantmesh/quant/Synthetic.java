@@ -1,6 +1,6 @@
 package io.quantmesh.quant;
 
-import io.quantmesh.core.linalg.Parallel;
+import io.quantmesh.core.parallel.Parallel;
 import java.util.SplittableRandom;
 
 /** Test shorthands over {@link SyntheticLayer}, plus a diagonal Hessian. */
@@ -13,7 +13,7 @@ final class Synthetic {
 
     /** Rank-8 common factor, scales over two orders of magnitude, n = 2·cols samples (full rank). */
     static double[] correlatedHessian(int cols, long seed, int... deadColumns) {
-        return SyntheticLayer.correlatedHessian(cols, 2 * cols, 8, 1.0, seed, Parallel.of(2), deadColumns);
+        return SyntheticLayer.correlatedHessian(cols, 2 * cols, 8, 1.0, seed, Parallel.common(), deadColumns);
     }
 
     static double[] diagonalHessian(int cols, long seed) {

@@ -1,5 +1,7 @@
 package io.quantmesh.core.linalg;
 
+import io.quantmesh.core.parallel.Parallel;
+
 /**
  * Cholesky factorisation of symmetric positive definite (SPD) matrices, dense, row-major {@code double[n*n]}.
  * Only the lower triangle of the input is read.
@@ -16,7 +18,7 @@ public final class Cholesky {
 
     /** L lower triangular with {@code A = L·Lᵀ}, on all cores. */
     public static double[] lower(double[] a, int n) {
-        return lower(a, n, Parallel.allCores());
+        return lower(a, n, Parallel.common());
     }
 
     /**
@@ -45,7 +47,7 @@ public final class Cholesky {
 
     /** {@code A⁻¹} of an SPD matrix: {@code L⁻ᵀ·L⁻¹}. */
     public static double[] inverse(double[] a, int n) {
-        Parallel par = Parallel.allCores();
+        Parallel par = Parallel.common();
         double[] x = Triangular.invertLower(lower(a, n, par), n, par);
         double[] inv = new double[a.length];
         MatMul.subtractAtB(DoubleMatrix.of(inv, n, n), DoubleMatrix.of(x, n, n), DoubleMatrix.of(x, n, n));
@@ -55,7 +57,7 @@ public final class Cholesky {
 
     /** {@link #upperFactorOfInverse(double[], int, Parallel)} on all cores. */
     public static double[] upperFactorOfInverse(double[] h, int n) {
-        return upperFactorOfInverse(h, n, Parallel.allCores());
+        return upperFactorOfInverse(h, n, Parallel.common());
     }
 
     /**
@@ -106,18 +108,14 @@ public final class Cholesky {
         // P = L21ᵀ (nb × m): row k holds column p0+k of every panel row, so the solve runs across rows.
         double[] pt = DoubleMatrix.of(l, n, n).window(p1, p0, m, nb).transposed();
         DoubleMatrix p = DoubleMatrix.of(pt, nb, m);
-        int chunks = (m + MatMul.NC - 1) / MatMul.NC;
-        par.forEach(chunks, t -> {
-            int c0 = t * MatMul.NC, w = Math.min(m, c0 + MatMul.NC) - c0;
-            forwardSubstituteRows(l, n, p0, nb, p.window(0, c0, nb, w));
-        });
+        par.forChunks(m, MatMul.NC, (t, c0, c1) -> forwardSubstituteRows(l, n, p0, nb, p.window(0, c0, nb, c1 - c0)));
         for (int i = 0; i < m; i++) {
             for (int k = 0; k < nb; k++) l[(p1 + i) * n + p0 + k] = pt[k * m + i];
         }
         // A22 -= L21·L21ᵀ on the lower triangle; the largest (bottom) row tiles go first for balance.
         int tiles = (m + TILE - 1) / TILE;
         DoubleMatrix all = DoubleMatrix.of(l, n, n);
-        par.forEach(tiles, t -> {
+        par.forChunks(tiles, 1, (t, from, to) -> {
             int r0 = (tiles - 1 - t) * TILE, r1 = Math.min(m, r0 + TILE);
             MatMul.subtractAtB(all.window(p1 + r0, p1, r1 - r0, r1), p.window(0, r0, nb, r1 - r0),
                     p.window(0, 0, nb, r1));

@@ -1,5 +1,7 @@
 package io.quantmesh.core.linalg;
 
+import io.quantmesh.core.parallel.Parallel;
+
 /** Triangular solves and the inverse of a lower triangular matrix (row-major {@code double[n*n]}). */
 public final class Triangular {
     private static final int NB = 64;
@@ -48,11 +50,9 @@ public final class Triangular {
         double[] x = xm.data();
         int nb = i1 - i0, below = n - i1;
         // X[a, 0..a] = (R[a, 0..a] - Σ_{i0<=q<a} L[a,q]·X[q, 0..a]) / L[a,a], in independent column chunks.
-        int chunks = (i1 + MatMul.NC - 1) / MatMul.NC;
-        par.forEach(chunks, t -> {
-            int c0 = t * MatMul.NC;
+        par.forChunks(i1, MatMul.NC, (t, c0, c1) -> {
             for (int a = Math.max(i0, c0); a < i1; a++) {
-                int w = Math.min(a + 1, c0 + MatMul.NC) - c0;
+                int w = Math.min(a + 1, c1) - c0;
                 MatMul.subtractAtB(xm.window(a, c0, 1, w), new DoubleMatrix(l, a * n + i0, a - i0, 1, 1),
                         xm.window(i0, c0, a - i0, w));
                 double d = l[a * n + a];
@@ -64,9 +64,7 @@ public final class Triangular {
         double[] pt = DoubleMatrix.of(l, n, n).window(i1, i0, below, nb).transposed();
         DoubleMatrix p = DoubleMatrix.of(pt, nb, below);
         DoubleMatrix blockRows = xm.window(i0, 0, nb, i1);
-        int tiles = (below + TILE - 1) / TILE;
-        par.forEach(tiles, t -> {
-            int r0 = t * TILE, r1 = Math.min(below, r0 + TILE);
+        par.forChunks(below, TILE, (t, r0, r1) -> {
             MatMul.subtractAtB(xm.window(i1 + r0, 0, r1 - r0, i1), p.window(0, r0, nb, r1 - r0), blockRows);
         });
     }

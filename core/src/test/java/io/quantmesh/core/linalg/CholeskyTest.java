@@ -2,6 +2,7 @@ package io.quantmesh.core.linalg;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import io.quantmesh.core.parallel.Parallel;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -65,7 +66,7 @@ class CholeskyTest {
     void blockedLowerMatchesTextbookAndReconstructs() {
         int n = 203; // several 64-blocks and a ragged last one
         double[] a = randomSpd(n, 7);
-        double[] l = Cholesky.lower(a, n, Parallel.of(2));
+        double[] l = Cholesky.lower(a, n, Parallel.common());
         assertClose(naiveLower(a, n), l, 1e-10, "blocked vs textbook L");
         assertClose(a, multiply(l, transpose(l, n), n), 1e-10, "L·Lᵀ");
         for (int i = 0; i < n; i++) {
@@ -79,11 +80,14 @@ class CholeskyTest {
     void resultIsBitIdenticalForEveryThreadCount() {
         int n = 300;
         double[] a = randomSpd(n, 8);
-        double[] one = Cholesky.lower(a, n, Parallel.of(1));
-        assertArrayEquals(one, Cholesky.lower(a, n, Parallel.of(2)));
-        assertArrayEquals(one, Cholesky.lower(a, n, Parallel.of(5)));
-        double[] u1 = Cholesky.upperFactorOfInverse(a, n, Parallel.of(1));
-        assertArrayEquals(u1, Cholesky.upperFactorOfInverse(a, n, Parallel.of(3)));
+        double[] one = Cholesky.lower(a, n, Parallel.ofThreads(1));
+        double[] u1 = Cholesky.upperFactorOfInverse(a, n, Parallel.ofThreads(1));
+        for (int threads : new int[] {2, 3, 5}) {
+            try (Parallel par = Parallel.ofThreads(threads)) {
+                assertArrayEquals(one, Cholesky.lower(a, n, par), threads + " threads");
+                assertArrayEquals(u1, Cholesky.upperFactorOfInverse(a, n, par), threads + " threads");
+            }
+        }
     }
 
     @Test
@@ -166,7 +170,7 @@ class CholeskyTest {
         for (int i = 0; i < n; i++) for (int k = i; k < n; k++) uy[i] += u[i * n + k] * y[k];
         assertClose(b, uy, 1e-10, "U·y = b");
 
-        double[] inv = Triangular.invertLower(l, n, Parallel.of(2));
+        double[] inv = Triangular.invertLower(l, n, Parallel.common());
         double[] eye = new double[n * n];
         for (int i = 0; i < n; i++) eye[i * n + i] = 1;
         assertClose(eye, multiply(l, inv, n), 1e-10, "L·L⁻¹");

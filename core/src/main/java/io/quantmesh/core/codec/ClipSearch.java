@@ -1,6 +1,5 @@
-package io.quantmesh.codebook;
+package io.quantmesh.core.codec;
 
-import io.quantmesh.core.codec.ScalarCodec;
 
 /**
  * BitDistiller-style asymmetric clipping: for a group of weights, search the clip range [α·min, β·max] over a grid
