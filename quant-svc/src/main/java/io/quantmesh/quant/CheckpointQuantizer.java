@@ -3,7 +3,7 @@ package io.quantmesh.quant;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.quantmesh.core.checkpoint.HfCheckpoint;
-import io.quantmesh.core.linalg.Parallel;
+import io.quantmesh.core.parallel.Parallel;
 import io.quantmesh.core.quantized.IntGroupTensor;
 import io.quantmesh.core.quantized.PackedIndices;
 import io.quantmesh.core.quantized.QuantizedCheckpointWriter;
@@ -76,12 +76,12 @@ public final class CheckpointQuantizer {
             throws IOException {
         long t0 = System.nanoTime();
         Recipe recipe = options.recipe();
-        Parallel par = options.threads() == 0 ? Parallel.allCores() : Parallel.of(options.threads());
         GptqLoop loop = new GptqLoop(GptqLoop.Options.defaults().withActOrder(true).withProxyLoss(false)
                 .withThreads(options.threads()));
         Map<String, QuantizedTensor> layers = new LinkedHashMap<>();
         List<LayerReport> reports = new ArrayList<>();
-        try (HfCheckpoint ck = HfCheckpoint.open(model); SafetensorsFile hf = SafetensorsFile.open(hessians)) {
+        try (HfCheckpoint ck = HfCheckpoint.open(model); SafetensorsFile hf = SafetensorsFile.open(hessians);
+             Parallel par = options.threads() == 0 ? Parallel.common() : Parallel.ofThreads(options.threads())) {
             Map<String, String> siteOf = sites(hf);
             List<String> names = new ArrayList<>();
             for (String name : ck.tensorNames()) {

@@ -40,12 +40,9 @@ public record IntGroupTensor(int rows, int cols, int bits, int groupSize, Packed
 
     @Override
     public float[] dequantize() {
-        ScalarGroups g = groups();
-        int groups = g.groups();
         int[] z = zeros.unpack();
         float[] s = Fp16.values(scales);
-        return g.dequantize(codes.unpack(), ColumnOrder.of(cols, perm, "perm"),
-                (code, r, group) -> (code - z[r * groups + group]) * s[r * groups + group]);
+        return groups().dequantize(codes.unpack(), ColumnOrder.of(cols, perm, "perm"), (code, p) -> (code - z[p]) * s[p]);
     }
 
     @Override

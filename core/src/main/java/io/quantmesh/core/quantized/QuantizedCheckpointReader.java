@@ -185,11 +185,25 @@ public final class QuantizedCheckpointReader implements TensorSource {
         if (module == null) return checkpoint.tensor(checkDense(name));
         Tensor t = dequantized.get(name);
         if (t == null) {
+            checkFits(module);
             QuantizedTensor q = layer(module);
             t = Tensor.ofFloats(q.dequantize(), q.rows(), q.cols());
             dequantized.put(name, t);
         }
         return t;
+    }
+
+    /**
+     * A config shape is bounded by the model's own when the family checks it ({@link #checkShapes}); for the others
+     * this keeps a hostile shape from ending in an OutOfMemoryError: the f32 copy must fit half the heap.
+     */
+    private void checkFits(String module) {
+        LayerConfig c = quantization.modules().get(module);
+        long bytes = 4L * c.rows() * c.cols(), heap = Runtime.getRuntime().maxMemory();
+        if (bytes > heap / 2) {
+            throw new IllegalArgumentException("module '" + module + "' [" + c.rows() + ", " + c.cols() + "] dequantizes to "
+                    + (bytes >> 20) + " MiB, more than half the heap (" + (heap >> 20) + " MiB; raise -Xmx)");
+        }
     }
 
     private String checkDense(String name) {

@@ -24,17 +24,18 @@ record ScalarGroups(int rows, int cols, int groupSize) {
         return (long) rows * groups();
     }
 
-    /** Decodes one code of row r in group g. */
+    /** Decodes one code with parameter set {@code r·groups + group} of its row and group. */
     @FunctionalInterface
     interface Decoder {
-        float decode(int code, int row, int group);
+        float decode(int code, int parameterSet);
     }
 
     float[] dequantize(int[] codes, int[] order, Decoder decoder) {
         float[] w = new float[Math.toIntExact(weights())];
+        int groups = groups();
         for (int r = 0; r < rows; r++) {
             for (int j = 0; j < cols; j++) {
-                w[r * cols + order[j]] = decoder.decode(codes[r * cols + j], r, j / groupSize);
+                w[r * cols + order[j]] = decoder.decode(codes[r * cols + j], r * groups + j / groupSize);
             }
         }
         return w;

@@ -59,12 +59,10 @@ public record TwoScaleGridTensor(int rows, int cols, String gridName, float[] gr
 
     @Override
     public float[] dequantize() {
-        ScalarGroups g = groups();
-        int groups = g.groups();
         float[] sp = Fp16.values(positiveScales), sn = Fp16.values(negativeScales);
-        return g.dequantize(codes.unpack(), ColumnOrder.of(cols, perm, "perm"), (code, r, group) -> {
-            float v = grid[code];
-            return v >= 0 ? v * sp[r * groups + group] : v * sn[r * groups + group];
+        return groups().dequantize(codes.unpack(), ColumnOrder.of(cols, perm, "perm"), (code, p) -> {
+            float g = grid[code];
+            return g >= 0 ? g * sp[p] : g * sn[p];
         });
     }
 

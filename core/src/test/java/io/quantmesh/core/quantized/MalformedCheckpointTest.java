@@ -91,4 +91,29 @@ class MalformedCheckpointTest {
         refused(tampered(q -> ((ObjectNode) q.get("modules").get(Q)).put("bits", 3), t -> {}, m -> {}),
                 "tensor '" + Q + ".qweight' has shape [512], expected [384]");
     }
+
+    /** A tiny file whose config claims a 46340×46340 layer (one-bit VQ indices over 64-row vectors: 4 MB of codes). */
+    @Test
+    void aHugeClaimedLayerIsRefusedBeforeAllocating() throws IOException {
+        Path dir = tmp.resolve("huge");
+        Files.createDirectories(dir);
+        int n = 46340;
+        ObjectNode c = Json.mapper().createObjectNode().put("model_type", "custom");
+        ObjectNode q = c.putObject(QuantizationConfig.KEY).put("quant_method", "quantmesh").put("format_version", 1)
+                .put("method", "test");
+        q.putObject("modules").putObject("big").put("representation", "vector").put("vector_size", 64)
+                .put("codebook_size", 1).put("residual_codebook_size", 0).put("outlier_columns", 0).put("act_order", false)
+                .putArray("shape").add(n).add(n);
+        Files.write(dir.resolve("config.json"), Json.mapper().writeValueAsBytes(c));
+        Map<String, Tensor> t = new LinkedHashMap<>();
+        t.put("big.qweight", Tensor.zeros(io.quantmesh.core.tensor.DType.I32, io.quantmesh.core.codec.BitPacker.words((long) 725 * n, 1)));
+        t.put("big.codebook", Tensor.zeros(io.quantmesh.core.tensor.DType.F16, 1, 64));
+        SafetensorsWriter.write(dir.resolve(HfCheckpoint.SINGLE), t, Map.of(QuantizedCheckpointReader.FORMAT_METADATA, "1"));
+        try (QuantizedCheckpointReader r = QuantizedCheckpointReader.open(dir)) {
+            Assumptions.assumeTrue(Runtime.getRuntime().maxMemory() < 16L << 30, "heap too large for this test");
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> r.tensor("big.weight"));
+            assertTrue(e.getMessage().contains("module 'big' [46340, 46340] dequantizes to 8191 MiB, more than half the heap"),
+                    e.getMessage());
+        }
+    }
 }
