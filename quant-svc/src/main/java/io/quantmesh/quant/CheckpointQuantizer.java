@@ -31,7 +31,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
- * The quant-svc pipeline on one checkpoint (docs/QUANT.md §Pipeline): for every decoder linear, load W (F32) and the
+ * The quant-svc pipeline on one checkpoint (docs/PIPELINE.md): for every decoder linear, load W (F32) and the
  * H of its input site from a {@code quantmesh.hessians.v1} artifact, run the recipe's quantizer through
  * {@link GptqLoop} (or round-to-nearest), convert the codes into the format's {@link IntGroupTensor}, and write the
  * quantized checkpoint with {@link QuantizedCheckpointWriter}. Deterministic: the loop is bit-identical for every

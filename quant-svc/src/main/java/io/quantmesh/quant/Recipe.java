@@ -6,7 +6,7 @@ import java.util.Map;
 
 /**
  * A named quantization recipe: which {@link ColumnQuantizer} each linear gets and whether it runs through the GPTQ
- * loop or plain round-to-nearest. Only recipes whose quantizer exists in this module are registered (docs/QUANT.md
+ * loop or plain round-to-nearest. Only recipes whose quantizer exists in this module are registered (docs/PIPELINE.md
  * §Recipes); the others of the issue (afpq-fp4-g128, vptq-v8-2.0, pcdvq-2.0, pcdvq-2.25) join when their
  * quantizers land.
  *
