@@ -3,8 +3,8 @@ package io.quantmesh.cli;
 import io.quantmesh.core.parallel.Parallel;
 import io.quantmesh.quant.GptqLoop;
 import io.quantmesh.quant.GptqResult;
-import io.quantmesh.quant.MinMaxIntQuantizer;
 import io.quantmesh.quant.PreparedHessian;
+import io.quantmesh.quant.ScalarGroupQuantizer;
 import io.quantmesh.quant.SyntheticLayer;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -14,11 +14,12 @@ import picocli.CommandLine.Option;
 
 /**
  * Throughput of the GPTQ loop on synthetic layers ({@link SyntheticLayer}): W (out × in) Gaussian, H a random SPD
- * matrix (2/s·XᵀX of s = 512 correlated samples, plus 10% on the diagonal), GPTQ-INT-b with groups of g, all cores.
+ * matrix (2/s·XᵀX of s = 512 correlated samples, plus 10% on the diagonal), GPTQ with a scalar codec (INT-b by
+ * default) per group of g, all cores.
  * Speed only — the data are random, never use this for quality.
  */
 @Command(name = "bench-gptq", mixinStandardHelpOptions = true,
-        description = "Benchmark the GPTQ loop (INT-b, groups of g) on synthetic out×in layers; prints weights/s "
+        description = "Benchmark the GPTQ loop (scalar codec per group of g) on synthetic out×in layers; prints weights/s "
                 + "and where the time goes.")
 final class BenchGptqCommand implements Callable<Integer> {
     @Option(names = "--shape", split = ",", paramLabel = "OUTxIN",
@@ -26,8 +27,14 @@ final class BenchGptqCommand implements Callable<Integer> {
             defaultValue = "5632x2048,2048x5632")
     List<String> shapes;
 
-    @Option(names = "--bits", defaultValue = "2", description = "INT bits (2..8). Default: ${DEFAULT-VALUE}")
-    int bits;
+    @Option(names = "--codec", defaultValue = "INT2",
+            description = "scalar codec: INT2..INT8, FP4, FP3, NF4, NF3. Default: ${DEFAULT-VALUE}")
+    String codec;
+
+    @Option(names = "--range", defaultValue = "MIN_MAX",
+            description = "group range: MIN_MAX, CLIP_SEARCH or WEIGHTED_CLIP_SEARCH (BitDistiller). "
+                    + "Default: ${DEFAULT-VALUE}")
+    ScalarGroupQuantizer.Range range;
 
     @Option(names = "--group", defaultValue = "128", description = "group size, -1 per channel. Default: ${DEFAULT-VALUE}")
     int group;
@@ -61,10 +68,10 @@ final class BenchGptqCommand implements Callable<Integer> {
         if (reps < 1) throw new IllegalArgumentException("--reps must be >= 1");
         var options = GptqLoop.Options.defaults().withBlockSize(block).withActOrder(actOrder).withThreads(threads)
                 .withFeedback(feedback);
-        var quantizer = new MinMaxIntQuantizer(bits, group);
+        var quantizer = ScalarGroupQuantizer.of(codec, group, range);
         int cores = threads == 0 ? Runtime.getRuntime().availableProcessors() : threads;
-        System.out.printf("bench-gptq: GPTQ-INT%d g%d, B=%d, act-order %s, %s feedback, %d thread(s), float vector "
-                + "%d lanes%n", bits, group, block, actOrder ? "on" : "off", feedback, cores,
+        System.out.printf("bench-gptq: GPTQ-%s g%d (%s), B=%d, act-order %s, %s feedback, %d thread(s), float "
+                + "vector %d lanes%n", quantizer.codec().name(), group, range, block, actOrder ? "on" : "off", feedback, cores,
                 FloatVector.SPECIES_PREFERRED.length());
 
         if (kernels) KernelBench.run(seed);
@@ -113,7 +120,7 @@ final class BenchGptqCommand implements Callable<Integer> {
     }
 
     /** Small run so the timed ones measure compiled code. */
-    private static void warmUp(GptqLoop loop, MinMaxIntQuantizer quantizer) {
+    private static void warmUp(GptqLoop loop, ScalarGroupQuantizer quantizer) {
         for (int i = 0; i < 2; i++) loop.quantize(weights(512, 512, 99), 512, 512, hessian(512, 98, Parallel.ofThreads(1)), quantizer);
     }
 

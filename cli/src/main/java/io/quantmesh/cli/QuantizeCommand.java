@@ -28,7 +28,7 @@ final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, paramLabel = "DIR", description = "source Hugging Face directory")
     Path model;
 
-    @Option(names = "--recipe", required = true, paramLabel = "NAME", description = "one of: rtn-int4-g128, "
+    @Option(names = "--recipe", required = true, paramLabel = "NAME", description = "one of: rtn-int4-g128, afpq-fp4-g128, "
             + "gptq-int4-g128, gptq-int3-g128, gptq-int2-g128")
     String recipe;
 

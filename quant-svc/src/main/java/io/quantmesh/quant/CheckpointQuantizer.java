@@ -4,7 +4,10 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.quantmesh.core.checkpoint.HfCheckpoint;
 import io.quantmesh.core.parallel.Parallel;
+import io.quantmesh.core.codec.IntAsymmetricCodec;
+import io.quantmesh.core.codec.TwoScaleGridCodec;
 import io.quantmesh.core.quantized.IntGroupTensor;
+import io.quantmesh.core.quantized.TwoScaleGridTensor;
 import io.quantmesh.core.quantized.PackedIndices;
 import io.quantmesh.core.quantized.QuantizedCheckpointWriter;
 import io.quantmesh.core.quantized.QuantizedTensor;
@@ -101,10 +104,10 @@ public final class CheckpointQuantizer {
                 }
                 double[] h = hessian(hf, site, cols, name);
                 float[] w = t.toFloatArray();
-                MinMaxIntQuantizer q = recipe.quantizerFor(cols);
-                GptqResult<IntCodes> r = recipe.gptq() ? loop.quantize(w, rows, cols, h, q)
+                ScalarGroupQuantizer q = recipe.quantizerFor(cols);
+                GptqResult<ScalarCodes> r = recipe.gptq() ? loop.quantize(w, rows, cols, h, q)
                         : loop.roundToNearest(w, rows, cols, h, q);
-                IntGroupTensor stored = toTensor(r.codes(), r.permutation());
+                QuantizedTensor stored = toTensor(r.codes(), r.permutation());
                 double loss = ProxyLoss.of(w, stored.dequantize(), rows, cols, h, par);
                 String module = name.substring(0, name.length() - ".weight".length());
                 layers.put(module, stored);
@@ -148,27 +151,41 @@ public final class CheckpointQuantizer {
     }
 
     /**
-     * The loop's INT codes ({@code [position][row]}, scales/zeros {@code [group][row]}) as the format's record
-     * (codes {@code [row][position]}, scales fp16 and zeros {@code [row][group]}, perm = processing order).
+     * The loop's codes ({@code [position][row]}, one fitted range per {@code [group][row]}, processing order) as the
+     * format's record: codes {@code [row][position]}, the two parameters of each range {@code [row][group]} (INT:
+     * fp16 scale + packed zero point; AFPQ: fp16 s₊ and s₋), {@code perm} = the act-order permutation (null when
+     * identity). Scales are rounded to fp16 here, after the loop; {@link #quantize} measures the proxy loss on this
+     * stored form.
      */
-    static IntGroupTensor toTensor(IntCodes c, int[] permutation) {
+    static QuantizedTensor toTensor(ScalarCodes c, int[] permutation) {
         int rows = c.rows(), cols = c.columns(), groups = (cols + c.groupSize() - 1) / c.groupSize();
+        int bits = c.codec().bits();
         int[] codes = new int[rows * cols];
         for (int p = 0; p < cols; p++) {
             for (int r = 0; r < rows; r++) codes[r * cols + p] = c.code(p, r);
         }
-        short[] scales = new short[rows * groups];
+        short[] first = new short[rows * groups], second = new short[rows * groups];
         int[] zeros = new int[rows * groups];
         for (int g = 0; g < groups; g++) {
             for (int r = 0; r < rows; r++) {
-                scales[r * groups + g] = Half.floatToF16(c.scales()[g * rows + r]);
-                zeros[r * groups + g] = c.zeros()[g * rows + r] & 0xff;
+                float[] params = c.fitted(g, r).parameters();
+                first[r * groups + g] = Half.floatToF16(params[0]);
+                second[r * groups + g] = Half.floatToF16(params[1]);
+                zeros[r * groups + g] = (int) params[1];
             }
         }
         boolean identity = true;
         for (int p = 0; p < cols; p++) identity &= permutation[p] == p;
-        return new IntGroupTensor(rows, cols, c.bits(), c.groupSize(), PackedIndices.pack(codes, c.bits()), scales,
-                PackedIndices.pack(zeros, c.bits()), identity ? null : permutation.clone());
+        int[] perm = identity ? null : permutation.clone();
+        PackedIndices packed = PackedIndices.pack(codes, bits);
+        if (c.codec() instanceof TwoScaleGridCodec grid) {
+            return new TwoScaleGridTensor(rows, cols, grid.name(), grid.grid().table(), c.groupSize(), packed, first,
+                    second, perm);
+        }
+        if (!(c.codec() instanceof IntAsymmetricCodec)) {
+            throw new IllegalArgumentException("no stored form for codec " + c.codec().name());
+        }
+        return new IntGroupTensor(rows, cols, bits, c.groupSize(), packed, first, PackedIndices.pack(zeros, bits), perm);
     }
 
     /** sha256 of every regular file in the directory, by file name (sorted). */

@@ -78,7 +78,7 @@ class CheckpointQuantizerTest {
     @Test
     void gptqBeatsRoundToNearestOnTheProxyLoss() throws IOException {
         double rtn = CheckpointQuantizer.quantize(dense, hessians, tmp.resolve("rtn2"),
-                CheckpointQuantizer.Options.of(new Recipe("rtn-int2", false, 2, 128)), null).proxyLoss();
+                CheckpointQuantizer.Options.of(new Recipe("rtn-int2", false, "INT2", 128, ScalarGroupQuantizer.Range.MIN_MAX)), null).proxyLoss();
         double gptq = CheckpointQuantizer.quantize(dense, hessians, tmp.resolve("gptq2"),
                 CheckpointQuantizer.Options.of(Recipe.named("gptq-int2-g128")), null).proxyLoss();
         assertTrue(gptq < rtn, "gptq " + gptq + " vs rtn " + rtn);

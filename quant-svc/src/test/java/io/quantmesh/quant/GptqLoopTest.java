@@ -25,7 +25,7 @@ class GptqLoopTest {
     void withADiagonalHessianGptqIsRoundToNearest() {
         // No off-diagonal curvature → U is diagonal → no error feedback: GPTQ must reproduce RTN bit for bit.
         double[] h = Synthetic.diagonalHessian(COLS, 3);
-        var quantizer = new MinMaxIntQuantizer(3, 128);
+        var quantizer = ScalarGroupQuantizer.minMaxInt(3, 128);
         var gptq = loop().quantize(W, ROWS, COLS, h, quantizer);
         var rtn = loop().roundToNearest(W, ROWS, COLS, h, quantizer);
         assertArrayEquals(rtn.dequantized(), gptq.dequantized());
@@ -33,7 +33,7 @@ class GptqLoopTest {
         assertEquals(rtn.proxyLoss(), gptq.proxyLoss());
 
         // per-channel ranges do not depend on column order, so act-order changes nothing either
-        var perChannel = new MinMaxIntQuantizer(4, -1);
+        var perChannel = ScalarGroupQuantizer.minMaxInt(4, -1);
         var ordered = new GptqLoop(GptqLoop.Options.defaults().withActOrder(true))
                 .quantize(W, ROWS, COLS, h, perChannel);
         assertFalse(java.util.Arrays.equals(java.util.stream.IntStream.range(0, COLS).toArray(), ordered.permutation()));
@@ -43,7 +43,7 @@ class GptqLoopTest {
     @Test
     void gptqClearlyBeatsRoundToNearestOnACorrelatedHessian() {
         for (int bits : new int[] {3, 2}) {
-            var quantizer = new MinMaxIntQuantizer(bits, 128);
+            var quantizer = ScalarGroupQuantizer.minMaxInt(bits, 128);
             double rtn = loop().roundToNearest(W, ROWS, COLS, H, quantizer).proxyLoss();
             double gptq = loop().quantize(W, ROWS, COLS, H, quantizer).proxyLoss();
             double actOrder = new GptqLoop(GptqLoop.Options.defaults().withActOrder(true))
@@ -63,7 +63,7 @@ class GptqLoopTest {
         for (var feedback : PreparedHessian.Feedback.values()) {
             int[] groups = feedback == PreparedHessian.Feedback.LDL ? new int[] {-1} : new int[] {128, 96};
             for (int g : groups) {
-                var quantizer = new MinMaxIntQuantizer(3, g);
+                var quantizer = ScalarGroupQuantizer.minMaxInt(3, g);
                 for (boolean actOrder : new boolean[] {false, true}) {
                     float[] reference = NaiveGptq.quantize(W, ROWS, COLS, H, quantizer, 0.01, actOrder);
                     double refLoss = ProxyLoss.of(W, reference, ROWS, COLS, H, Parallel.common());
@@ -87,9 +87,9 @@ class GptqLoopTest {
     @Test
     void ldlRefusesGroupedQuantizers() {
         var ldl = new GptqLoop(GptqLoop.Options.defaults().withFeedback(PreparedHessian.Feedback.LDL));
-        assertMessage("INVERSE_CHOLESKY", () -> ldl.quantize(W, ROWS, COLS, H, new MinMaxIntQuantizer(3, 128)));
+        assertMessage("INVERSE_CHOLESKY", () -> ldl.quantize(W, ROWS, COLS, H, ScalarGroupQuantizer.minMaxInt(3, 128)));
         // and why: with groups the two forms really differ (the fit sees other intermediate values)
-        var q = new MinMaxIntQuantizer(3, 128);
+        var q = ScalarGroupQuantizer.minMaxInt(3, 128);
         PreparedHessian prepared = PreparedHessian.of(H, COLS, 0.01, false, PreparedHessian.Feedback.LDL, Parallel.common());
         assertThrows(IllegalArgumentException.class, () -> loop().quantize(W, ROWS, COLS, prepared, H, q));
     }
@@ -98,7 +98,7 @@ class GptqLoopTest {
     void deadColumnsAreZeroedAndHarmless() {
         int[] dead = {0, 5, 200, 511};
         double[] h = Synthetic.correlatedHessian(COLS, 4, dead);
-        var quantizer = new MinMaxIntQuantizer(2, 128);
+        var quantizer = ScalarGroupQuantizer.minMaxInt(2, 128);
         for (boolean actOrder : new boolean[] {false, true}) {
             var result = new GptqLoop(GptqLoop.Options.defaults().withActOrder(actOrder)).quantize(W, ROWS, COLS, h, quantizer);
             for (int r = 0; r < ROWS; r++) {
@@ -113,7 +113,7 @@ class GptqLoopTest {
 
     @Test
     void badHessiansAreRejectedWithAClearMessage() {
-        var quantizer = new MinMaxIntQuantizer(2, 128);
+        var quantizer = ScalarGroupQuantizer.minMaxInt(2, 128);
         double[] nan = H.clone();
         nan[3 * COLS + 7] = Double.NaN;
         assertMessage("not finite", () -> loop().quantize(W, ROWS, COLS, nan, quantizer));
@@ -148,18 +148,19 @@ class GptqLoopTest {
     @Test
     void outputIsBitIdenticalForEveryThreadCount() {
         var options = GptqLoop.Options.defaults().withActOrder(true);
-        assertThreadCountInvariant(options, new MinMaxIntQuantizer(2, 64));
-        assertThreadCountInvariant(options.withFeedback(PreparedHessian.Feedback.LDL), new MinMaxIntQuantizer(2, -1));
+        assertThreadCountInvariant(options, ScalarGroupQuantizer.minMaxInt(2, 64));
+        assertThreadCountInvariant(options.withFeedback(PreparedHessian.Feedback.LDL), ScalarGroupQuantizer.minMaxInt(2, -1));
     }
 
-    private static void assertThreadCountInvariant(GptqLoop.Options options, MinMaxIntQuantizer quantizer) {
+    private static void assertThreadCountInvariant(GptqLoop.Options options, ScalarGroupQuantizer quantizer) {
         var one = new GptqLoop(options.withThreads(1)).quantize(W, ROWS, COLS, H, quantizer);
         for (int threads : new int[] {2, 3}) {
             var other = new GptqLoop(options.withThreads(threads)).quantize(W, ROWS, COLS, H, quantizer);
             assertArrayEquals(one.dequantized(), other.dequantized(), threads + " threads");
             assertArrayEquals(one.codes().codes(), other.codes().codes());
-            assertArrayEquals(one.codes().scales(), other.codes().scales());
-            assertArrayEquals(one.codes().zeros(), other.codes().zeros());
+            for (int i = 0; i < one.codes().fitted().length; i++) {
+                assertArrayEquals(one.codes().fitted()[i].parameters(), other.codes().fitted()[i].parameters());
+            }
             assertEquals(one.proxyLoss(), other.proxyLoss());
         }
         assertArrayEquals(one.dequantized(), new GptqLoop(options.withThreads(1)).quantize(W, ROWS, COLS, H, quantizer)
@@ -169,7 +170,7 @@ class GptqLoopTest {
     @Test
     void codesReproduceTheDequantizedWeights() {
         var result = new GptqLoop(GptqLoop.Options.defaults().withActOrder(true))
-                .quantize(W, ROWS, COLS, H, new MinMaxIntQuantizer(3, 128));
+                .quantize(W, ROWS, COLS, H, ScalarGroupQuantizer.minMaxInt(3, 128));
         float[] processing = result.codes().dequantize();
         int[] perm = result.permutation();
         for (int r = 0; r < ROWS; r++) {
@@ -182,12 +183,12 @@ class GptqLoopTest {
 
     @Test
     void roundToNearestErrorIsAtMostHalfAStep() {
-        var result = loop().roundToNearest(W, ROWS, COLS, null, new MinMaxIntQuantizer(4, 32));
+        var result = loop().roundToNearest(W, ROWS, COLS, null, ScalarGroupQuantizer.minMaxInt(4, 32));
         assertTrue(Double.isNaN(result.proxyLoss()));
-        IntCodes c = result.codes();
+        ScalarCodes c = result.codes();
         for (int r = 0; r < ROWS; r++) {
             for (int j = 0; j < COLS; j++) {
-                float step = c.scales()[c.group(j) * ROWS + r];
+                float step = c.fitted(c.group(j), r).parameters()[0];   // INT: {scale, zero}
                 assertTrue(Math.abs(W[r * COLS + j] - result.dequantized()[r * COLS + j]) <= step / 2 * 1.0001f);
             }
         }
@@ -195,7 +196,7 @@ class GptqLoopTest {
 
     @Test
     void proxyLossMatchesItsNaiveTwin() {
-        var q = loop().roundToNearest(W, ROWS, COLS, null, new MinMaxIntQuantizer(2, 128)).dequantized();
+        var q = loop().roundToNearest(W, ROWS, COLS, null, ScalarGroupQuantizer.minMaxInt(2, 128)).dequantized();
         double naive = ProxyLoss.naive(W, q, ROWS, COLS, H);
         assertEquals(naive, ProxyLoss.of(W, q, ROWS, COLS, H, Parallel.common()), 1e-10 * naive);
         try (Parallel three = Parallel.ofThreads(3)) {
@@ -208,11 +209,11 @@ class GptqLoopTest {
         int[] dead = {3, 40};
         double[] h = Synthetic.correlatedHessian(COLS, 5, dead);
         float[][] seen = new float[1][];
-        var inner = new MinMaxIntQuantizer(3, 128);
-        ColumnQuantizer<IntCodes> recording = new ColumnQuantizer<>() {
+        var inner = ScalarGroupQuantizer.minMaxInt(3, 128);
+        ColumnQuantizer<ScalarCodes> recording = new ColumnQuantizer<>() {
             public int rowAlignment() { return 1; }
             public int groupSize() { return 128; }
-            public Session<IntCodes> begin(int rows, int columns, float[] importance) {
+            public Session<ScalarCodes> begin(int rows, int columns, float[] importance) {
                 seen[0] = importance;
                 return inner.begin(rows, columns, importance);
             }
@@ -232,7 +233,7 @@ class GptqLoopTest {
 
     @Test
     void aPreparedHessianIsReusableAcrossMatrices() {
-        var quantizer = new MinMaxIntQuantizer(3, 128);
+        var quantizer = ScalarGroupQuantizer.minMaxInt(3, 128);
         PreparedHessian prepared = PreparedHessian.of(H, COLS, 0.01, true, PreparedHessian.Feedback.INVERSE_CHOLESKY,
                 Parallel.common());
         float[] other = Synthetic.weights(64, COLS, 9);

@@ -22,14 +22,14 @@ class HadamardRotationTest {
         assertEquals(1.0, ss / wr.length, 1e-4, "rotated W has unit RMS");
 
         var loop = new GptqLoop(GptqLoop.Options.defaults().withFeedback(PreparedHessian.Feedback.LDL));
-        var rotated = loop.quantize(wr, ROWS, COLS, hr, new MinMaxIntQuantizer(3, -1));
+        var rotated = loop.quantize(wr, ROWS, COLS, hr, ScalarGroupQuantizer.minMaxInt(3, -1));
         float[] q = rot.restoreWeights(rotated.dequantized());
         double original = ProxyLoss.of(w, q, ROWS, COLS, h, Parallel.common());
         double s2 = (double) rot.scale() * rot.scale();
         assertEquals(original, s2 * rotated.proxyLoss(), 1e-4 * original);
 
         // and the rotation helps per-channel INT3 on an outlier-heavy layer
-        double plain = loop.quantize(w, ROWS, COLS, h, new MinMaxIntQuantizer(3, -1)).proxyLoss();
+        double plain = loop.quantize(w, ROWS, COLS, h, ScalarGroupQuantizer.minMaxInt(3, -1)).proxyLoss();
         assertTrue(original < plain, "rotated " + original + " vs plain " + plain);
     }
 
