@@ -87,7 +87,7 @@ final class ResultsCommand implements Callable<Integer> {
         md.append(String.format("Perplexity protocol DESIGN.md §5: `%s`, ctx %d, %d tokens, %d windows. Hessians: %s "
                 + "(sha256 %s). bits/weight are over the quantized linears (embeddings, norms and lm_head stay dense): "
                 + "*indices* counts only the code streams, *stored* every byte those layers write (codes + fp16 scales "
-                + "+ zero points + act-order permutation). Proxy loss: Σ over layers of tr((W−Q)H(W−Q)ᵀ) with the "
+                + "+ zero points or the second AFPQ scale + act-order permutation). Proxy loss: Σ over layers of tr((W−Q)H(W−Q)ᵀ) with the "
                 + "stored Q. Time: wall-clock of the whole quantization (load, loop, proxy loss, write) after one "
                 + "untimed warm-up pass, on a shared 2-core machine: a rough ratio only.%n%n", eval.getFileName(), ctx,
                 base.tokens(), base.windows(), hessians != null ? h.toString() : "collected by this run with "
@@ -99,7 +99,7 @@ final class ResultsCommand implements Callable<Integer> {
             md.append(String.format("| %s | %s | %.3f | %.3f | %.4f | %.3f | %s | %s |%n", r.name(), r.method(),
                     r.indexBpw(), r.storedBpw(), r.ppl().ppl(), r.ppl().ppl() / base.ppl(), r.proxyLoss(), r.seconds()));
         }
-        md.append("\nRecipes of the issue not in this table (afpq-fp4-g128, vptq-v8-2.0, pcdvq-2.0, pcdvq-2.25): their "
+        md.append("\nRecipes of the issue not in this table (vptq-v8-2.0, pcdvq-2.0, pcdvq-2.25): their "
                 + "quantizers are not on the quant branch yet, so they are not registered (docs/PIPELINE.md §Recipes).\n");
         Files.writeString(out, md.toString(), StandardCharsets.UTF_8);
         System.out.print(md);
