@@ -2,7 +2,11 @@ package io.quantmesh.cli;
 
 import io.quantmesh.core.parallel.Parallel;
 import io.quantmesh.quant.GptqLoop;
+import io.quantmesh.codebook.Cancellation;
+import io.quantmesh.codebook.PolarCodebook;
+import io.quantmesh.codebook.PolarKey;
 import io.quantmesh.quant.GptqResult;
+import io.quantmesh.quant.PcdvqQuantizer;
 import io.quantmesh.quant.PreparedHessian;
 import io.quantmesh.quant.ScalarGroupQuantizer;
 import io.quantmesh.quant.SyntheticLayer;
@@ -59,6 +63,14 @@ final class BenchGptqCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "1", description = "RNG seed. Default: ${DEFAULT-VALUE}")
     long seed;
 
+    @Option(names = "--pcdvq", paramLabel = "A", defaultValue = "0",
+            description = "benchmark PCDVQ instead: k=8 vectors, 2^A DACC directions (built first, untimed), "
+                    + "2^b magnitudes (--pcdvq-b); 0 = off. Default: ${DEFAULT-VALUE}")
+    int pcdvqA;
+
+    @Option(names = "--pcdvq-b", defaultValue = "2", description = "PCDVQ magnitude bits b. Default: ${DEFAULT-VALUE}")
+    int pcdvqB;
+
     @Option(names = "--kernels", description = "first time the linalg kernels against their plain-Java twins "
             + "(one thread, thread CPU time)")
     boolean kernels;
@@ -70,13 +82,19 @@ final class BenchGptqCommand implements Callable<Integer> {
                 .withFeedback(feedback);
         var quantizer = ScalarGroupQuantizer.of(codec, group, range);
         int cores = threads == 0 ? Runtime.getRuntime().availableProcessors() : threads;
-        System.out.printf("bench-gptq: GPTQ-%s g%d (%s), B=%d, act-order %s, %s feedback, %d thread(s), float "
-                + "vector %d lanes%n", quantizer.codec().name(), group, range, block, actOrder ? "on" : "off", feedback, cores,
-                FloatVector.SPECIES_PREFERRED.length());
+        PcdvqQuantizer pcdvq = pcdvqA == 0 ? null : buildPcdvq();
+        String method = pcdvq == null ? "GPTQ-" + quantizer.codec().name() + " g" + group + " (" + range + ")"
+                : "PCDVQ k=8 a=" + pcdvqA + " b=" + pcdvqB + " (" + pcdvq.indexBitsPerWeight() + " index bits/weight)";
+        System.out.printf("bench-gptq: %s, B=%d, act-order %s, %s feedback, %d thread(s), float vector %d lanes%n",
+                method, block, actOrder ? "on" : "off", feedback, cores, FloatVector.SPECIES_PREFERRED.length());
 
         if (kernels) KernelBench.run(seed);
         GptqLoop loop = new GptqLoop(options);
-        warmUp(loop, quantizer);
+        float[] ww = weights(512, 512, 99);
+        double[] wh = hessian(512, 98, Parallel.ofThreads(1));
+        for (int i = 0; i < 2; i++) {   // small runs, so that the timed ones measure compiled code
+            if (pcdvq == null) loop.quantize(ww, 512, 512, wh, quantizer); else pcdvq.quantize(ww, 512, 512, wh, i, loop);
+        }
         for (String shape : shapes) {
             int[] dims = parseShape(shape);
             int out = dims[0], in = dims[1];
@@ -85,26 +103,40 @@ final class BenchGptqCommand implements Callable<Integer> {
             System.out.printf("%nW %d out × %d in (%,d weights), H %d×%d%n", out, in, (long) out * in, in, in);
             for (int rep = 1; rep <= reps; rep++) {
                 long cpu0 = processCpuNanos();
-                var result = loop.quantize(w, out, in, h, quantizer);
-                report(rep, result, processCpuNanos() - cpu0);
+                if (pcdvq == null) {
+                    var r = loop.quantize(w, out, in, h, quantizer);
+                    report(rep, out, in, r.timings(), 0, r.proxyLoss(), processCpuNanos() - cpu0);
+                } else {
+                    var r = pcdvq.quantize(w, out, in, h, seed + rep, loop);
+                    report(rep, out, in, r.loopTimings(), r.rotateNanos(), r.proxyLoss(), processCpuNanos() - cpu0);
+                }
             }
         }
         return 0;
     }
 
-    private static void report(int rep, GptqResult<?> r, long processCpu) {
-        var t = r.timings();
-        double weights = (double) r.rows() * r.columns();
-        double total = t.total() / 1e9, noLoss = (t.total() - t.loss()) / 1e9, loop = t.loop() / 1e9;
+    private PcdvqQuantizer buildPcdvq() {
+        long t0 = System.nanoTime();
+        var key = new PolarKey(8, pcdvqA, pcdvqB, 0, PolarCodebook.Recipe.LATEST);
+        var codebook = PolarCodebook.build(key, Parallel.common(), Cancellation.NONE);
+        System.out.printf("polar codebook %s built in %.2f s (not counted below)%n", key.id(), (System.nanoTime() - t0) / 1e9);
+        return new PcdvqQuantizer(codebook.codec());
+    }
+
+    /** {@code extra}: time outside the loop's own timings (PCDVQ's rotations), counted in the totals. */
+    private static void report(int rep, int rows, int cols, GptqResult.Timings t, long extra, double proxyLoss,
+            long processCpu) {
+        double weights = (double) rows * cols;
+        double total = (t.total() + extra) / 1e9, noLoss = (t.total() + extra - t.loss()) / 1e9, loop = t.loop() / 1e9;
         double cpu = t.columnLoopCpu() + t.propagationCpu();
         System.out.printf("  run %d: %.2f s total → %,.0f weights/s with the proxy loss, %,.0f without; "
                         + "loop alone %,.0f weights/s%n", rep, total, weights / total, weights / noLoss, weights / loop);
         System.out.printf("         process CPU %.2f s → %,.0f weights per CPU-second (load average now %s)%n",
                 processCpu / 1e9, weights / (processCpu / 1e9), loadAverage());
-        System.out.printf("         H⁻¹ Cholesky (+checks, damping) %.3f s | W prep %.3f s | loop %.3f s wall "
+        System.out.printf("         %sH factor (+checks, damping) %.3f s | W prep %.3f s | loop %.3f s wall "
                         + "[column steps %.0f%%, block propagation %.0f%% of thread time] | proxy loss %.3f s (= %.4g)%n",
-                t.hessian() / 1e9, t.prepare() / 1e9, loop, 100 * t.columnLoopCpu() / cpu,
-                100 * t.propagationCpu() / cpu, t.loss() / 1e9, r.proxyLoss());
+                extra > 0 ? String.format("rotations %.3f s | ", extra / 1e9) : "", t.hessian() / 1e9, t.prepare() / 1e9,
+                loop, 100 * t.columnLoopCpu() / cpu, 100 * t.propagationCpu() / cpu, t.loss() / 1e9, proxyLoss);
     }
 
     /** CPU time of the whole JVM (all threads, GC included): robust where wall time is not, on a shared machine. */
@@ -117,11 +149,6 @@ final class BenchGptqCommand implements Callable<Integer> {
     private static String loadAverage() {
         double l = java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
         return l < 0 ? "n/a" : String.format("%.1f", l);
-    }
-
-    /** Small run so the timed ones measure compiled code. */
-    private static void warmUp(GptqLoop loop, ScalarGroupQuantizer quantizer) {
-        for (int i = 0; i < 2; i++) loop.quantize(weights(512, 512, 99), 512, 512, hessian(512, 98, Parallel.ofThreads(1)), quantizer);
     }
 
     static int[] parseShape(String s) {

@@ -30,13 +30,23 @@ public interface ColumnQuantizer<C> {
     /** Columns per parameter group (processing order), or -1 for a single group spanning all columns. */
     int groupSize();
 
+    /** Starts one matrix. The session is called from several threads on disjoint row ranges. */
+    Session<C> begin(Context context);
+
     /**
-     * Starts one rows×columns matrix. The session is called from several threads on disjoint row ranges.
+     * What the loop knows about the matrix before its first column.
      *
-     * @param importance H_jj (undamped; 0 for a dead column) of the column at each processing position — the
-     *     weight of an error in that column, e.g. for weighted clip searches — or null when no Hessian is known
+     * @param permutation processing position → original column
+     * @param importance  H_jj (undamped; 0 for a dead column) of the column at each processing position — the
+     *                    weight of an error in that column, e.g. for weighted clip searches — or null when no Hessian
+     *                    is known (round-to-nearest without H)
      */
-    Session<C> begin(int rows, int columns, float[] importance);
+    record Context(int rows, int columns, int[] permutation, float[] importance) {
+        /** Natural column order, no Hessian. */
+        public static Context plain(int rows, int columns) {
+            return new Context(rows, columns, java.util.stream.IntStream.range(0, columns).toArray(), null);
+        }
+    }
 
     /** Quantization state of one matrix. */
     interface Session<C> {

@@ -137,7 +137,7 @@ public final class GptqLoop {
             importance = new float[cols];
             for (int j = 0; j < cols; j++) importance[j] = (float) h[j * cols + j];
         }
-        Run<C> run = new Run<>(wt, rows, cols, null, importance, quantizer, options.blockSize());
+        Run<C> run = new Run<>(wt, rows, cols, null, identity, importance, quantizer, options.blockSize());
         long t1 = System.nanoTime();
         try (Parallel par = options.parallel()) {
             run.all(par);
@@ -152,7 +152,8 @@ public final class GptqLoop {
                     + "fits; this one fits groups of " + quantizer.groupSize() + " columns: use INVERSE_CHOLESKY");
         }
         float[] wt = transposed(w, rows, cols, prepared.permutation(), prepared.dead());
-        Run<C> run = new Run<>(wt, rows, cols, prepared, prepared.importance(), quantizer, options.blockSize());
+        Run<C> run = new Run<>(wt, rows, cols, prepared, prepared.permutation(), prepared.importance(), quantizer,
+                options.blockSize());
         long t1 = System.nanoTime();
         run.all(par);
         return finish(w, rows, cols, h, run, prepared.permutation(), par, t0, tHessian, t1);
@@ -215,8 +216,8 @@ public final class GptqLoop {
         final ColumnQuantizer.Session<C> session;
         final AtomicLong columnNanos = new AtomicLong(), propagationNanos = new AtomicLong();
 
-        Run(float[] wt, int rows, int cols, PreparedHessian prepared, float[] importance, ColumnQuantizer<C> quantizer,
-                int block) {
+        Run(float[] wt, int rows, int cols, PreparedHessian prepared, int[] permutation, float[] importance,
+                ColumnQuantizer<C> quantizer, int block) {
             this.wt = wt;
             this.rows = rows;
             this.cols = cols;
@@ -231,7 +232,7 @@ public final class GptqLoop {
             if (align < 1) throw new IllegalArgumentException("quantizer row alignment " + align);
             int unit = BAND_UNIT / gcd(BAND_UNIT, align) * align;
             this.bandRows = Math.max(unit, MAX_BAND / unit * unit);
-            this.session = quantizer.begin(rows, cols, importance);
+            this.session = quantizer.begin(new ColumnQuantizer.Context(rows, cols, permutation, importance));
         }
 
         void all(Parallel par) {

@@ -71,12 +71,13 @@ public final class ScalarGroupQuantizer implements ColumnQuantizer<ScalarCodes> 
     }
 
     @Override
-    public Session<ScalarCodes> begin(int rows, int columns, float[] importance) {
+    public Session<ScalarCodes> begin(Context context) {
+        int rows = context.rows(), columns = context.columns();
         int g = groupSize == -1 ? columns : groupSize;
         int groups = (columns + g - 1) / g;
         ScalarCodes codes = new ScalarCodes(codec, g, rows, columns, new byte[Math.multiplyExact(rows, columns)],
                 new ScalarCodec.Quantizer[Math.multiplyExact(groups, rows)]);
-        float[] weights = range == Range.WEIGHTED_CLIP_SEARCH ? importance : null;
+        float[] weights = range == Range.WEIGHTED_CLIP_SEARCH ? context.importance() : null;
         return new Session<>() {
             @Override
             public void fitGroup(int group, int r0, int r1, FloatMatrix cols) {

@@ -213,9 +213,9 @@ class GptqLoopTest {
         ColumnQuantizer<ScalarCodes> recording = new ColumnQuantizer<>() {
             public int rowAlignment() { return 1; }
             public int groupSize() { return 128; }
-            public Session<ScalarCodes> begin(int rows, int columns, float[] importance) {
-                seen[0] = importance;
-                return inner.begin(rows, columns, importance);
+            public Session<ScalarCodes> begin(Context context) {
+                seen[0] = context.importance();
+                return inner.begin(context);
             }
         };
         var result = new GptqLoop(GptqLoop.Options.defaults().withActOrder(true)).quantize(W, ROWS, COLS, h, recording);

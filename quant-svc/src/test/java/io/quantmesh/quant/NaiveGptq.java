@@ -43,7 +43,7 @@ final class NaiveGptq {
 
         float[] importance = new float[cols];
         for (int p = 0; p < cols; p++) importance[p] = dead[perm[p]] ? 0f : (float) h0[perm[p] * cols + perm[p]];
-        ColumnQuantizer.Session<C> session = quantizer.begin(rows, cols, importance);
+        ColumnQuantizer.Session<C> session = quantizer.begin(new ColumnQuantizer.Context(rows, cols, perm, importance));
         int group = quantizer.groupSize() == -1 ? cols : quantizer.groupSize();
         float[] qp = new float[rows * cols];
         float[] col = new float[rows], q = new float[rows];

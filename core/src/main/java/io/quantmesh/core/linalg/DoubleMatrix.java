@@ -26,11 +26,15 @@ public record DoubleMatrix(double[] data, int offset, int rows, int cols, int st
         return new DoubleMatrix(data, offset + r0 * stride + c0, rows, cols, stride);
     }
 
-    /** A new dense cols×rows array holding the transpose of this window. */
+    /** A new dense cols×rows array holding the transpose of this window (in 32×32 tiles, for the caches). */
     public double[] transposed() {
         double[] t = new double[rows * cols];
-        for (int i = 0; i < rows; i++) {
-            for (int j = 0; j < cols; j++) t[j * rows + i] = data[offset + i * stride + j];
+        for (int i0 = 0; i0 < rows; i0 += 32) {
+            for (int j0 = 0; j0 < cols; j0 += 32) {
+                for (int i = i0; i < Math.min(rows, i0 + 32); i++) {
+                    for (int j = j0; j < Math.min(cols, j0 + 32); j++) t[j * rows + i] = data[offset + i * stride + j];
+                }
+            }
         }
         return t;
     }

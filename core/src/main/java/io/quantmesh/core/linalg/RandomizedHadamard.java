@@ -1,5 +1,6 @@
 package io.quantmesh.core.linalg;
 
+import io.quantmesh.core.parallel.Parallel;
 import java.util.SplittableRandom;
 
 /**
@@ -14,6 +15,9 @@ import java.util.SplittableRandom;
  * {@code y = T_oᵀ·Q'·(T_i·x)}.
  */
 public final class RandomizedHadamard {
+    /** Rows per parallel task. */
+    private static final int ROWS = 64;
+
     private final float[] signs;
     private final long seed;
 
@@ -66,49 +70,74 @@ public final class RandomizedHadamard {
         for (int i = 0; i < signs.length; i++) x[off + i] *= signs[i];
     }
 
-    /** {@code W' = T_o·W·T_iᵀ} for W of rows×cols (rows = outputs, size of {@code out}; cols = inputs). */
+    /**
+     * {@code W' = T_o·W·T_iᵀ} for W of rows×cols (rows = outputs, size of {@code out}; cols = inputs), rows
+     * transformed in parallel (each row independently, so the result does not depend on the thread count).
+     */
+    public static float[] transformWeight(float[] w, int rows, int cols, RandomizedHadamard out, RandomizedHadamard in,
+            Parallel par) {
+        return bothSides(w, rows, cols, out, in, true, par);
+    }
+
     public static float[] transformWeight(float[] w, int rows, int cols, RandomizedHadamard out, RandomizedHadamard in) {
-        return bothSides(w, rows, cols, out, in, true);
+        return transformWeight(w, rows, cols, out, in, Parallel.common());
     }
 
     /** {@code W = T_oᵀ·W'·T_i}, the inverse of {@link #transformWeight}. */
     public static float[] inverseTransformWeight(float[] w, int rows, int cols, RandomizedHadamard out,
+            RandomizedHadamard in, Parallel par) {
+        return bothSides(w, rows, cols, out, in, false, par);
+    }
+
+    public static float[] inverseTransformWeight(float[] w, int rows, int cols, RandomizedHadamard out,
             RandomizedHadamard in) {
-        return bothSides(w, rows, cols, out, in, false);
+        return inverseTransformWeight(w, rows, cols, out, in, Parallel.common());
+    }
+
+    public double[] transformHessian(double[] h) {
+        return transformHessian(h, Parallel.common());
     }
 
     /** {@code H' = T·H·Tᵀ} for a symmetric n×n H, symmetrised so that rounding leaves it exactly symmetric. */
-    public double[] transformHessian(double[] h) {
+    public double[] transformHessian(double[] h, Parallel par) {
         int n = signs.length;
         Cholesky.checkSquare(h, n);
-        double[] m = h.clone();
-        for (int r = 0; r < n; r++) forward(m, r * n);      // rows: H·Tᵀ
-        m = DoubleMatrix.of(m, n, n).transposed();                     // = T·H (H symmetric)
-        for (int r = 0; r < n; r++) forward(m, r * n);      // rows again: T·H·Tᵀ
-        for (int i = 0; i < n; i++) {
-            for (int j = 0; j < i; j++) {
-                double s = 0.5 * (m[i * n + j] + m[j * n + i]);
-                m[i * n + j] = s;
-                m[j * n + i] = s;
+        double[] h0 = h.clone();
+        par.forChunks(n, ROWS, (c, r0, r1) -> { for (int r = r0; r < r1; r++) forward(h0, r * n); });  // H·Tᵀ
+        double[] m = DoubleMatrix.of(h0, n, n).transposed();                                            // = T·H
+        par.forChunks(n, ROWS, (c, r0, r1) -> { for (int r = r0; r < r1; r++) forward(m, r * n); });   // T·H·Tᵀ
+        for (int i0 = 0; i0 < n; i0 += 32) {                // (M + Mᵀ)/2 in 32×32 tiles
+            for (int j0 = 0; j0 <= i0; j0 += 32) {
+                for (int i = i0; i < Math.min(n, i0 + 32); i++) {
+                    for (int j = j0; j < Math.min(i, j0 + 32); j++) {
+                        double s = 0.5 * (m[i * n + j] + m[j * n + i]);
+                        m[i * n + j] = s;
+                        m[j * n + i] = s;
+                    }
+                }
             }
         }
         return m;
     }
 
     private static float[] bothSides(float[] w, int rows, int cols, RandomizedHadamard out, RandomizedHadamard in,
-            boolean forward) {
+            boolean forward, Parallel par) {
         if (out.size() != rows || in.size() != cols || w.length != (long) rows * cols) {
             throw new IllegalArgumentException("weight " + rows + "x" + cols + " (" + w.length + " values) vs transforms "
                     + out.size() + " (out) and " + in.size() + " (in)");
         }
         float[] m = w.clone();
-        for (int r = 0; r < rows; r++) {           // each row w_r ← T_i·w_r (or T_iᵀ·w_r)
-            if (forward) in.forward(m, r * cols); else in.inverse(m, r * cols);
-        }
+        par.forChunks(rows, ROWS, (chunk, r0, r1) -> {      // each row w_r ← T_i·w_r (or T_iᵀ·w_r)
+            for (int r = r0; r < r1; r++) {
+                if (forward) in.forward(m, r * cols); else in.inverse(m, r * cols);
+            }
+        });
         float[] t = FloatMatrix.of(m, rows, cols).transposed();
-        for (int c = 0; c < cols; c++) {           // each column ← T_o·column (or T_oᵀ·column)
-            if (forward) out.forward(t, c * rows); else out.inverse(t, c * rows);
-        }
+        par.forChunks(cols, ROWS, (chunk, c0, c1) -> {      // each column ← T_o·column (or T_oᵀ·column)
+            for (int c = c0; c < c1; c++) {
+                if (forward) out.forward(t, c * rows); else out.inverse(t, c * rows);
+            }
+        });
         return FloatMatrix.of(t, cols, rows).transposed();
     }
 }
