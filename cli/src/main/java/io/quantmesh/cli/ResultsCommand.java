@@ -100,7 +100,8 @@ final class ResultsCommand implements Callable<Integer> {
                     r.indexBpw(), r.storedBpw(), r.ppl().ppl(), r.ppl().ppl() / base.ppl(), r.proxyLoss(), r.seconds()));
         }
         md.append("\nRecipes of the issue not in this table (vptq-v8-2.0, pcdvq-2.0, pcdvq-2.25): their "
-                + "quantizers are not on the quant branch yet, so they are not registered (docs/PIPELINE.md §Recipes).\n");
+                + "quantizers (VptqQuantizer, PcdvqQuantizer) are not wired into the pipeline yet (no conversion to the "
+                + "vector / polar records), so they are not registered (docs/PIPELINE.md §Recipes).\n");
         Files.writeString(out, md.toString(), StandardCharsets.UTF_8);
         System.out.print(md);
         return 0;
