@@ -1,0 +1,210 @@
+package io.quantmesh.quant;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.quantmesh.core.checkpoint.HfCheckpoint;
+import io.quantmesh.core.parallel.Parallel;
+import io.quantmesh.core.codec.IntAsymmetricCodec;
+import io.quantmesh.core.codec.TwoScaleGridCodec;
+import io.quantmesh.core.quantized.IntGroupTensor;
+import io.quantmesh.core.quantized.TwoScaleGridTensor;
+import io.quantmesh.core.quantized.PackedIndices;
+import io.quantmesh.core.quantized.QuantizedCheckpointWriter;
+import io.quantmesh.core.quantized.QuantizedTensor;
+import io.quantmesh.core.quantized.RoundToNearest;
+import io.quantmesh.core.safetensors.SafetensorsFile;
+import io.quantmesh.core.tensor.DType;
+import io.quantmesh.core.tensor.Half;
+import io.quantmesh.core.tensor.Tensor;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * The quant-svc pipeline on one checkpoint (docs/PIPELINE.md): for every decoder linear, load W (F32) and the
+ * H of its input site from a {@code quantmesh.hessians.v1} artifact, run the recipe's quantizer through
+ * {@link GptqLoop} (or round-to-nearest), convert the codes into the format's {@link IntGroupTensor}, and write the
+ * quantized checkpoint with {@link QuantizedCheckpointWriter}. Deterministic: the loop is bit-identical for every
+ * thread count and nothing time-dependent is stored, so the same inputs give byte-identical files.
+ */
+public final class CheckpointQuantizer {
+    /** Called after each layer, in checkpoint order. */
+    @FunctionalInterface
+    public interface Listener {
+        void layerDone(int done, int total, LayerReport layer);
+    }
+
+    /**
+     * @param proxyLoss tr((W−Q)H(W−Q)ᵀ) of the stored (fp16-scale) Q, with the undamped H of the artifact
+     */
+    public record LayerReport(String module, int rows, int cols, int groupSize, double proxyLoss, long nanos) {}
+
+    public record Report(Recipe recipe, Path out, List<LayerReport> layers, Map<String, String> sha256,
+                         long nanos) {
+        public double proxyLoss() {
+            return layers.stream().mapToDouble(LayerReport::proxyLoss).sum();
+        }
+    }
+
+    /**
+     * @param keepDense weights (full tensor names) to leave dense on top of the default: embeddings, norms and
+     *                  lm_head are never quantized because only decoder linears are selected; null for none
+     */
+    public record Options(Recipe recipe, Pattern keepDense, boolean replaceExisting, int threads) {
+        public Options withKeepDense(Pattern p) {
+            return new Options(recipe, p, replaceExisting, threads);
+        }
+
+        public static Options of(Recipe recipe) {
+            return new Options(recipe, null, false, 0);
+        }
+    }
+
+    private CheckpointQuantizer() {}
+
+    public static Report quantize(Path model, Path hessians, Path out, Options options, Listener listener)
+            throws IOException {
+        long t0 = System.nanoTime();
+        Recipe recipe = options.recipe();
+        GptqLoop loop = new GptqLoop(GptqLoop.Options.defaults().withActOrder(true).withProxyLoss(false)
+                .withThreads(options.threads()));
+        Map<String, QuantizedTensor> layers = new LinkedHashMap<>();
+        List<LayerReport> reports = new ArrayList<>();
+        try (HfCheckpoint ck = HfCheckpoint.open(model); SafetensorsFile hf = SafetensorsFile.open(hessians);
+             Parallel par = options.threads() == 0 ? Parallel.common() : Parallel.ofThreads(options.threads())) {
+            Map<String, String> siteOf = sites(hf);
+            List<String> names = new ArrayList<>();
+            for (String name : ck.tensorNames()) {
+                if (!RoundToNearest.DECODER_LINEARS.matcher(name).matches()) continue;
+                if (options.keepDense() != null && options.keepDense().matcher(name).matches()) continue;
+                if (ck.tensor(name).rank() == 2) names.add(name);
+            }
+            if (names.isEmpty()) throw new IllegalArgumentException(model + ": no linear layer left to quantize");
+            for (String name : names) {
+                long l0 = System.nanoTime();
+                Tensor t = ck.tensor(name);
+                int rows = Math.toIntExact(t.dim(0)), cols = Math.toIntExact(t.dim(1));
+                String site = siteOf.get(name);
+                if (site == null) {
+                    throw new IllegalArgumentException(hessians + " has no Hessian for " + name
+                            + " (is it an artifact of this model?)");
+                }
+                double[] h = hessian(hf, site, cols, name);
+                float[] w = t.toFloatArray();
+                ScalarGroupQuantizer q = recipe.quantizerFor(cols);
+                GptqResult<ScalarCodes> r = recipe.gptq() ? loop.quantize(w, rows, cols, h, q)
+                        : loop.roundToNearest(w, rows, cols, h, q);
+                QuantizedTensor stored = toTensor(r.codes(), r.permutation());
+                double loss = ProxyLoss.of(w, stored.dequantize(), rows, cols, h, par);
+                String module = name.substring(0, name.length() - ".weight".length());
+                layers.put(module, stored);
+                LayerReport lr = new LayerReport(module, rows, cols, q.groupSize(), loss, System.nanoTime() - l0);
+                reports.add(lr);
+                if (listener != null) listener.layerDone(reports.size(), names.size(), lr);
+            }
+        }
+        ObjectNode producer = JsonNodeFactory.instance.objectNode().put("recipe", recipe.name())
+                .put("hessians_sha256", sha256(hessians));
+        if (options.keepDense() != null) producer.put("keep_dense", options.keepDense().pattern());
+        QuantizedCheckpointWriter.Written written = QuantizedCheckpointWriter.write(model, layers, out,
+                QuantizedCheckpointWriter.Options.of(recipe.name()).withSeed(0L).withProducer(producer)
+                        .withReplaceExisting(options.replaceExisting()));
+        return new Report(recipe, written.dir(), List.copyOf(reports), filesSha256(written.dir()), System.nanoTime() - t0);
+    }
+
+    /** Weight name → hessian tensor name, from the artifact's site keys {@code module.lin1|lin2}. */
+    static Map<String, String> sites(SafetensorsFile hf) {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (var info : hf.tensors()) {
+            String n = info.name();
+            if (!n.endsWith(".hessian")) continue;
+            String key = n.substring(0, n.length() - ".hessian".length());
+            int dot = key.lastIndexOf('.');
+            if (dot < 0) continue;
+            String module = key.substring(0, dot);
+            for (String linear : key.substring(dot + 1).split("\\|")) out.put(module + "." + linear + ".weight", n);
+        }
+        if (out.isEmpty()) throw new IllegalArgumentException("not a Hessian artifact: no '<site>.hessian' tensor");
+        return out;
+    }
+
+    static double[] hessian(SafetensorsFile hf, String tensor, int cols, String weight) {
+        var info = hf.info(tensor);
+        if (info.dtype() != DType.F64 || info.shape().length != 2 || info.shape()[0] != cols || info.shape()[1] != cols) {
+            throw new IllegalArgumentException(tensor + " is " + info.dtype() + " " + java.util.Arrays.toString(info.shape())
+                    + " but " + weight + " needs F64 [" + cols + ", " + cols + "]");
+        }
+        return hf.tensor(tensor).segment().toArray(ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN));
+    }
+
+    /**
+     * The loop's codes ({@code [position][row]}, one fitted range per {@code [group][row]}, processing order) as the
+     * format's record: codes {@code [row][position]}, the two parameters of each range {@code [row][group]} (INT:
+     * fp16 scale + packed zero point; AFPQ: fp16 s₊ and s₋), {@code perm} = the act-order permutation (null when
+     * identity). Scales are rounded to fp16 here, after the loop; {@link #quantize} measures the proxy loss on this
+     * stored form.
+     */
+    static QuantizedTensor toTensor(ScalarCodes c, int[] permutation) {
+        int rows = c.rows(), cols = c.columns(), groups = (cols + c.groupSize() - 1) / c.groupSize();
+        int bits = c.codec().bits();
+        int[] codes = new int[rows * cols];
+        for (int p = 0; p < cols; p++) {
+            for (int r = 0; r < rows; r++) codes[r * cols + p] = c.code(p, r);
+        }
+        short[] first = new short[rows * groups], second = new short[rows * groups];
+        int[] zeros = new int[rows * groups];
+        for (int g = 0; g < groups; g++) {
+            for (int r = 0; r < rows; r++) {
+                float[] params = c.fitted(g, r).parameters();
+                first[r * groups + g] = Half.floatToF16(params[0]);
+                second[r * groups + g] = Half.floatToF16(params[1]);
+                zeros[r * groups + g] = (int) params[1];
+            }
+        }
+        boolean identity = true;
+        for (int p = 0; p < cols; p++) identity &= permutation[p] == p;
+        int[] perm = identity ? null : permutation.clone();
+        PackedIndices packed = PackedIndices.pack(codes, bits);
+        if (c.codec() instanceof TwoScaleGridCodec grid) {
+            return new TwoScaleGridTensor(rows, cols, grid.name(), grid.grid().table(), c.groupSize(), packed, first,
+                    second, perm);
+        }
+        if (!(c.codec() instanceof IntAsymmetricCodec)) {
+            throw new IllegalArgumentException("no stored form for codec " + c.codec().name());
+        }
+        return new IntGroupTensor(rows, cols, bits, c.groupSize(), packed, first, PackedIndices.pack(zeros, bits), perm);
+    }
+
+    /** sha256 of every regular file in the directory, by file name (sorted). */
+    public static Map<String, String> filesSha256(Path dir) throws IOException {
+        Map<String, String> out = new LinkedHashMap<>();
+        try (Stream<Path> s = Files.list(dir)) {
+            for (Path p : s.filter(Files::isRegularFile).sorted().toList()) out.put(p.getFileName().toString(), sha256(p));
+        }
+        return out;
+    }
+
+    public static String sha256(Path file) throws IOException {
+        try (InputStream in = Files.newInputStream(file)) {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            byte[] buf = new byte[1 << 16];
+            for (int n; (n = in.read(buf)) > 0; ) md.update(buf, 0, n);
+            return HexFormat.of().formatHex(md.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,104 @@
+package io.quantmesh.quant;
+
+import io.quantmesh.calibration.Cancellation;
+import io.quantmesh.calibration.Corpora;
+import io.quantmesh.calibration.HessianCollector;
+import io.quantmesh.calibration.HessianJob;
+import io.quantmesh.core.Shared;
+import io.quantmesh.core.eval.Perplexity;
+import io.quantmesh.core.importer.Llama2cImporter;
+import io.quantmesh.core.model.LanguageModel;
+import io.quantmesh.core.model.Models;
+import io.quantmesh.core.quantized.QuantizedCheckpointReader;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The pipeline end to end on the real stories260K: import, Hessians from a small calibration set, GPTQ, ppl. */
+class CheckpointQuantizerTest {
+    static final int CTX = 256;
+
+    @TempDir
+    static Path tmp;
+    static Path dense, hessians;
+    static String text;
+
+    @BeforeAll
+    static void importAndCalibrate() throws IOException {
+        Assumptions.assumeTrue(Shared.available(), "shared/ models not available");
+        dense = tmp.resolve("stories260K");
+        Path m = Shared.resolve("models/stories260K");
+        Llama2cImporter.importTo(m.resolve("stories260K.bin"), m.resolve("tok512.bin"), dense);
+        hessians = tmp.resolve("h.safetensors");
+        new HessianJob(Corpora.shared(), HessianCollector.withDefaultBudget()).run(new HessianJob.Spec(dense,
+                "stories260K", List.of(), 32, 128, 7, hessians), (d, t, n) -> {}, Cancellation.NONE);
+        text = Perplexity.readText(Shared.resolve("data/eval/tinystories-sample.txt"));
+    }
+
+    static double ppl(Path dir) throws IOException {
+        try (LanguageModel lm = Models.open(dir, null)) {
+            return Perplexity.evaluate(lm, text, CTX, "tinystories-sample.txt", n -> {}).ppl();
+        }
+    }
+
+    @Test
+    void gptqInt4KeepsThePerplexityAndIsByteIdenticalWhenRepeated() throws IOException {
+        Recipe recipe = Recipe.named("gptq-int4-g128");
+        List<CheckpointQuantizer.LayerReport> seen = new ArrayList<>();
+        CheckpointQuantizer.Report a = CheckpointQuantizer.quantize(dense, hessians, tmp.resolve("a"),
+                CheckpointQuantizer.Options.of(recipe), (done, total, l) -> {
+                    assertEquals(35, total);
+                    seen.add(l);
+                });
+        assertEquals(35, seen.size());   // 5 layers x (q, k, v, o, gate, up, down)
+        for (var l : a.layers()) {
+            assertTrue(Double.isFinite(l.proxyLoss()) && l.proxyLoss() >= 0, l.toString());
+            assertEquals(l.cols() == 172 ? 128 : 64, l.groupSize(), l.module());
+        }
+        CheckpointQuantizer.Report b = CheckpointQuantizer.quantize(dense, hessians, tmp.resolve("b"),
+                CheckpointQuantizer.Options.of(recipe).withKeepDense(null), null);
+        assertEquals(a.sha256(), b.sha256());
+        try (QuantizedCheckpointReader r = QuantizedCheckpointReader.open(a.out())) {
+            assertEquals(4.0, r.summary().indexBitsPerWeight());
+        }
+        double fp32 = ppl(dense), q = ppl(a.out());
+        System.out.printf("stories260K fp32 ppl %.4f, gptq-int4-g128 ppl %.4f, proxy loss %.4g%n", fp32, q, a.proxyLoss());
+        assertTrue(Double.isFinite(q) && q > fp32 * 0.98 && q < fp32 * 1.15, "gptq-int4 ppl " + q + " vs fp32 " + fp32);
+    }
+
+    @Test
+    void gptqBeatsRoundToNearestOnTheProxyLoss() throws IOException {
+        double rtn = CheckpointQuantizer.quantize(dense, hessians, tmp.resolve("rtn2"),
+                CheckpointQuantizer.Options.of(new Recipe("rtn-int2", false, "INT2", 128, ScalarGroupQuantizer.Range.MIN_MAX)), null).proxyLoss();
+        double gptq = CheckpointQuantizer.quantize(dense, hessians, tmp.resolve("gptq2"),
+                CheckpointQuantizer.Options.of(Recipe.named("gptq-int2-g128")), null).proxyLoss();
+        assertTrue(gptq < rtn, "gptq " + gptq + " vs rtn " + rtn);
+    }
+
+    @Test
+    void keepDenseLeavesMatchingLayersOut() throws IOException {
+        var r = CheckpointQuantizer.quantize(dense, hessians, tmp.resolve("kd"), CheckpointQuantizer.Options
+                .of(Recipe.named("rtn-int4-g128")).withKeepDense(Pattern.compile(".*mlp\\..*")), null);
+        assertEquals(20, r.layers().size());
+        assertTrue(r.layers().stream().noneMatch(l -> l.module().contains("mlp")));
+    }
+
+    @Test
+    void unknownRecipeAndMissingHessianAreClearErrors() {
+        var e = assertThrows(IllegalArgumentException.class, () -> Recipe.named("gptq-int5"));
+        assertTrue(e.getMessage().contains("unknown recipe 'gptq-int5'") && e.getMessage().contains("gptq-int4-g128"),
+                e.getMessage());
+        var m = assertThrows(IllegalArgumentException.class, () -> CheckpointQuantizer.quantize(dense, dense.resolve(
+                "model.safetensors"), tmp.resolve("x"), CheckpointQuantizer.Options.of(Recipe.named("rtn-int4-g128")), null));
+        assertTrue(m.getMessage().contains("not a Hessian artifact"), m.getMessage());
+    }
+}
