@@ -28,10 +28,21 @@ public final class Main implements Runnable {
         CommandLine cl = new CommandLine(new Main());
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             // One line, a distinct exit code: scripts and humans both need the reason, not a stack trace.
-            cmd.getErr().println("quantmesh " + cmd.getCommandName() + ": " + ex.getMessage());
+            cmd.getErr().println("quantmesh " + cmd.getCommandName() + ": " + reason(ex));
             if (System.getenv("QUANTMESH_DEBUG") != null) ex.printStackTrace(cmd.getErr());
             return ex instanceof IllegalArgumentException || ex instanceof java.io.IOException ? 2 : 1;
         });
         return cl;
+    }
+
+    /** NIO file exceptions carry only the path as their message; say what happened to it. */
+    static String reason(Exception ex) {
+        return switch (ex) {
+            case java.nio.file.NoSuchFileException e -> "no such file: " + e.getFile();
+            case java.nio.file.AccessDeniedException e -> "access denied: " + e.getFile();
+            case java.nio.file.NotDirectoryException e -> "not a directory: " + e.getFile();
+            case java.nio.file.FileAlreadyExistsException e -> "already exists: " + e.getFile();
+            default -> ex.getMessage() != null ? ex.getMessage() : ex.getClass().getSimpleName();
+        };
     }
 }
