@@ -37,6 +37,7 @@ public final class Main implements Runnable {
 
     /** NIO file exceptions carry only the path as their message; say what happened to it. */
     static String reason(Exception ex) {
+        if (ex instanceof java.nio.file.FileSystemException f && f.getReason() != null) return ex.getMessage();
         return switch (ex) {
             case java.nio.file.NoSuchFileException e -> "no such file: " + e.getFile();
             case java.nio.file.AccessDeniedException e -> "access denied: " + e.getFile();
