@@ -4,6 +4,10 @@ import io.quantmesh.calibration.Cancellation;
 import io.quantmesh.calibration.Corpora;
 import io.quantmesh.calibration.HessianCollector;
 import io.quantmesh.calibration.HessianJob;
+import io.quantmesh.codebook.PolarCodebook;
+import io.quantmesh.codebook.PolarKey;
+import io.quantmesh.core.codec.PolarCodec;
+import io.quantmesh.core.parallel.Parallel;
 import io.quantmesh.core.quantized.QuantizationSummary;
 import io.quantmesh.core.quantized.QuantizedCheckpointReader;
 import io.quantmesh.quant.CheckpointQuantizer;
@@ -16,6 +20,8 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Callable;
 import java.util.regex.Pattern;
 
@@ -29,7 +35,7 @@ final class QuantizeCommand implements Callable<Integer> {
     Path model;
 
     @Option(names = "--recipe", required = true, paramLabel = "NAME", description = "one of: rtn-int4-g128, afpq-fp4-g128, "
-            + "gptq-int4-g128, gptq-int3-g128, gptq-int2-g128")
+            + "gptq-int4-g128, gptq-int3-g128, gptq-int2-g128, pcdvq-2.0, pcdvq-2.25")
     String recipe;
 
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "output directory (published atomically)")
@@ -81,12 +87,21 @@ final class QuantizeCommand implements Callable<Integer> {
 
     static CheckpointQuantizer.Report run(Path model, Path hessians, Path out, CheckpointQuantizer.Options o,
             PrintStream err) throws IOException {
+        if (o.codebooks() == null) o = o.withCodebooks(QuantizeCommand::universalCodebook);
         return CheckpointQuantizer.quantize(model, hessians, out, o, (done, total, l) -> {
             int width = 30, filled = done * width / total;
             err.printf("[%s%s] %3d/%d %-40s %4dx%-4d g%-3d proxy %.4e %6.1f ms%n", "#".repeat(filled),
                     ".".repeat(width - filled), done, total, l.module(), l.rows(), l.cols(), l.groupSize(),
                     l.proxyLoss(), l.nanos() / 1e6);
         });
+    }
+
+    private static final Map<String, PolarCodec> CODEBOOKS = new ConcurrentHashMap<>();
+
+    /** codebook-svc's universal polar codebook of that id (built once per process; deterministic from the id). */
+    static PolarCodec universalCodebook(String id) {
+        return CODEBOOKS.computeIfAbsent(id, k -> PolarCodebook.build(PolarKey.parse(k), Parallel.common(),
+                io.quantmesh.codebook.Cancellation.NONE).codec());
     }
 
     static QuantizationSummary summary(Path dir) throws IOException {

@@ -99,9 +99,9 @@ final class ResultsCommand implements Callable<Integer> {
             md.append(String.format("| %s | %s | %.3f | %.3f | %.4f | %.3f | %s | %s |%n", r.name(), r.method(),
                     r.indexBpw(), r.storedBpw(), r.ppl().ppl(), r.ppl().ppl() / base.ppl(), r.proxyLoss(), r.seconds()));
         }
-        md.append("\nRecipes of the issue not in this table (vptq-v8-2.0, pcdvq-2.0, pcdvq-2.25): their "
-                + "quantizers (VptqQuantizer, PcdvqQuantizer) are not wired into the pipeline yet (no conversion to the "
-                + "vector / polar records), so they are not registered (docs/PIPELINE.md §Recipes).\n");
+        md.append("\nRecipe of the issue not in this table: vptq-v8-2.0 (VptqQuantizer is not wired into the pipeline "
+                + "yet: no conversion to the vector record, docs/PIPELINE.md §Recipes). pcdvq-*: rotation seed of layer i = i, "
+                + "codebooks built by codebook-svc (fp16-rounded before the loop, the precision stored).\n");
         Files.writeString(out, md.toString(), StandardCharsets.UTF_8);
         System.out.print(md);
         return 0;

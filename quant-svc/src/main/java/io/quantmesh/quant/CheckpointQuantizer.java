@@ -5,6 +5,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.quantmesh.core.checkpoint.HfCheckpoint;
 import io.quantmesh.core.parallel.Parallel;
 import io.quantmesh.core.codec.IntAsymmetricCodec;
+import io.quantmesh.core.codec.PolarCodec;
+import io.quantmesh.core.quantized.HadamardRotation;
+import io.quantmesh.core.quantized.PolarTensor;
 import io.quantmesh.core.codec.TwoScaleGridCodec;
 import io.quantmesh.core.quantized.IntGroupTensor;
 import io.quantmesh.core.quantized.TwoScaleGridTensor;
@@ -30,6 +33,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
@@ -63,9 +67,23 @@ public final class CheckpointQuantizer {
      * @param keepDense weights (full tensor names) to leave dense on top of the default: embeddings, norms and
      *                  lm_head are never quantized because only decoder linears are selected; null for none
      */
-    public record Options(Recipe recipe, Pattern keepDense, boolean replaceExisting, int threads) {
+    /**
+     * @param codebooks universal polar codebook id → codec, for {@code pcdvq-*} recipes (null otherwise). Supplied by
+     *                  the caller because the codebooks are codebook-svc's product (the CLI builds them with its
+     *                  {@code PolarCodebook}); quant-svc main does not depend on another stage.
+     */
+    public record Options(Recipe recipe, Pattern keepDense, boolean replaceExisting, int threads,
+                          Function<String, PolarCodec> codebooks) {
+        public Options(Recipe recipe, Pattern keepDense, boolean replaceExisting, int threads) {
+            this(recipe, keepDense, replaceExisting, threads, null);
+        }
+
         public Options withKeepDense(Pattern p) {
-            return new Options(recipe, p, replaceExisting, threads);
+            return new Options(recipe, p, replaceExisting, threads, codebooks);
+        }
+
+        public Options withCodebooks(Function<String, PolarCodec> c) {
+            return new Options(recipe, keepDense, replaceExisting, threads, c);
         }
 
         public static Options of(Recipe recipe) {
@@ -81,6 +99,7 @@ public final class CheckpointQuantizer {
         Recipe recipe = options.recipe();
         GptqLoop loop = new GptqLoop(GptqLoop.Options.defaults().withActOrder(true).withProxyLoss(false)
                 .withThreads(options.threads()));
+        PcdvqQuantizer pcdvq = recipe.polar() ? new PcdvqQuantizer(storedCodec(recipe, options.codebooks())) : null;
         Map<String, QuantizedTensor> layers = new LinkedHashMap<>();
         List<LayerReport> reports = new ArrayList<>();
         try (HfCheckpoint ck = HfCheckpoint.open(model); SafetensorsFile hf = SafetensorsFile.open(hessians);
@@ -104,14 +123,24 @@ public final class CheckpointQuantizer {
                 }
                 double[] h = hessian(hf, site, cols, name);
                 float[] w = t.toFloatArray();
-                ScalarGroupQuantizer q = recipe.quantizerFor(cols);
-                GptqResult<ScalarCodes> r = recipe.gptq() ? loop.quantize(w, rows, cols, h, q)
-                        : loop.roundToNearest(w, rows, cols, h, q);
-                QuantizedTensor stored = toTensor(r.codes(), r.permutation());
+                QuantizedTensor stored;
+                int group;
+                if (pcdvq != null) {
+                    // one rotation seed per layer, its index in checkpoint order: reruns rebuild the same signs
+                    long seed = reports.size();
+                    stored = toTensor(pcdvq.quantize(w, rows, cols, h, seed, loop), pcdvq.codec(), seed);
+                    group = -1;
+                } else {
+                    ScalarGroupQuantizer q = recipe.quantizerFor(cols);
+                    GptqResult<ScalarCodes> r = recipe.gptq() ? loop.quantize(w, rows, cols, h, q)
+                            : loop.roundToNearest(w, rows, cols, h, q);
+                    stored = toTensor(r.codes(), r.permutation());
+                    group = q.groupSize();
+                }
                 double loss = ProxyLoss.of(w, stored.dequantize(), rows, cols, h, par);
                 String module = name.substring(0, name.length() - ".weight".length());
                 layers.put(module, stored);
-                LayerReport lr = new LayerReport(module, rows, cols, q.groupSize(), loss, System.nanoTime() - l0);
+                LayerReport lr = new LayerReport(module, rows, cols, group, loss, System.nanoTime() - l0);
                 reports.add(lr);
                 if (listener != null) listener.layerDone(reports.size(), names.size(), lr);
             }
@@ -186,6 +215,62 @@ public final class CheckpointQuantizer {
             throw new IllegalArgumentException("no stored form for codec " + c.codec().name());
         }
         return new IntGroupTensor(rows, cols, bits, c.groupSize(), packed, first, PackedIndices.pack(zeros, bits), perm);
+    }
+
+    /**
+     * The recipe's universal codebook with its values rounded to fp16, the precision the format stores: the loop then
+     * codes against exactly the codebook the checkpoint holds, so the stored layer decodes to the loop's choices.
+     */
+    static PolarCodec storedCodec(Recipe recipe, Function<String, PolarCodec> codebooks) {
+        if (codebooks == null) {
+            throw new IllegalArgumentException(recipe.name() + " needs the universal codebook " + recipe.codec()
+                    + ": no codebook supplier given (Options.withCodebooks)");
+        }
+        PolarCodec c = codebooks.apply(recipe.codec());
+        int[] kab = Recipe.polarShape(recipe.codec());
+        if (c == null || c.k() != kab[0] || c.directionCount() != 1 << kab[1] || c.magnitudeCount() != 1 << kab[2]) {
+            throw new IllegalArgumentException("codebook supplied for " + recipe.codec() + " has the wrong shape"
+                    + (c == null ? " (none)" : ": k " + c.k() + ", " + c.directionCount() + " directions, "
+                    + c.magnitudeCount() + " magnitudes"));
+        }
+        return new PolarCodec(c.k(), fp16(c.directions()), fp16(c.magnitudes()));
+    }
+
+    private static float[] fp16(float[] v) {
+        float[] out = new float[v.length];
+        for (int i = 0; i < v.length; i++) out[i] = Half.f16ToFloat(Half.floatToF16(v[i]));
+        return out;
+    }
+
+    private static short[] f16Bits(float[] v) {
+        short[] out = new short[v.length];
+        for (int i = 0; i < v.length; i++) out[i] = Half.floatToF16(v[i]);
+        return out;
+    }
+
+    /**
+     * PCDVQ's result as the format's {@link PolarTensor}: the loop's codes ({@code [position][vector]}, processing
+     * order of the rotated columns) at stream position {@code t·cols + position}, {@code perm} = the act-order
+     * permutation (position → rotated column; null when identity), the layer scale and the two sign vectors of
+     * {@link LayerRotation} with their seeds, and the (already fp16-exact) codebook of the loop.
+     */
+    static PolarTensor toTensor(PcdvqQuantizer.Result r, PolarCodec codec, long seed) {
+        VectorCodes c = r.codes();
+        int rows = c.rows(), cols = c.columns(), per = c.vectorsPerColumn();
+        int[] codes = new int[per * cols];
+        for (int p = 0; p < cols; p++) {
+            for (int t = 0; t < per; t++) codes[t * cols + p] = c.code(p, t);
+        }
+        int[] permutation = r.permutation();
+        boolean identity = true;
+        for (int p = 0; p < cols; p++) identity &= permutation[p] == p;
+        LayerRotation rot = r.rotation();
+        long seedIn = seed ^ 0x9E3779B97F4A7C15L;   // LayerRotation's input-side seed
+        return new PolarTensor(rows, cols, codec.k(), codec.directionBits(), codec.magnitudeBits(),
+                f16Bits(codec.directions()), f16Bits(codec.magnitudes()), rot.scale(),
+                PackedIndices.pack(codes, codec.codeBits()), PolarTensor.packSigns(HadamardRotation.negativeSigns(rows, seed)),
+                PolarTensor.packSigns(HadamardRotation.negativeSigns(cols, seedIn)), identity ? null : permutation.clone(),
+                seed, seedIn);
     }
 
     /** sha256 of every regular file in the directory, by file name (sorted). */

@@ -3,19 +3,27 @@ package io.quantmesh.quant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * A named quantization recipe: which {@link ColumnQuantizer} each linear gets and whether it runs through the GPTQ
- * loop or plain round-to-nearest. Only recipes whose quantizer exists in this module are registered (docs/PIPELINE.md
- * §Recipes); the others of the issue (vptq-v8-2.0, pcdvq-2.0, pcdvq-2.25) join when their quantizers land.
+ * loop or plain round-to-nearest. Only recipes the pipeline can run end to end are registered (docs/PIPELINE.md
+ * §Recipes): the scalar ones and PCDVQ ({@code pcdvq-*}, whose universal codebook the caller supplies,
+ * {@link CheckpointQuantizer.Options#codebooks}); vptq-v8-2.0 is not wired yet.
  *
  * @param name      the CLI name, e.g. {@code gptq-int4-g128}
  * @param gptq      true: GPTQ loop with act-order; false: round-to-nearest (same quantizer, no feedback)
- * @param codec     a core scalar codec name: INT2..INT8 (asymmetric, zero point) or FP4/FP3/NF4/NF3 (AFPQ two-scale)
- * @param groupSize inputs per group; a layer with fewer inputs uses one group per row (see {@link #groupFor})
- * @param range     how each group's range is fit (min/max, or BitDistiller's clip search weighted by H_jj)
+ * @param codec     a core scalar codec name: INT2..INT8 (asymmetric, zero point) or FP4/FP3/NF4/NF3 (AFPQ two-scale),
+ *                  or a universal polar codebook id {@code polar-kK-aA-bB-sS-vV} (PCDVQ, {@link PcdvqQuantizer})
+ * @param groupSize inputs per group; a layer with fewer inputs uses one group per row (see {@link #groupFor});
+ *                  −1 for polar recipes (group-free)
+ * @param range     how each group's range is fit (min/max, or BitDistiller's clip search weighted by H_jj); null for
+ *                  polar recipes
  */
 public record Recipe(String name, boolean gptq, String codec, int groupSize, ScalarGroupQuantizer.Range range) {
+    // before REGISTRY: the static block below validates polar ids with it
+    private static final Pattern POLAR_ID = Pattern.compile("polar-k(\\d+)-a(\\d+)-b(\\d+)-s\\d+-v\\d+");
     private static final Map<String, Recipe> REGISTRY = new LinkedHashMap<>();
 
     static {
@@ -23,13 +31,34 @@ public record Recipe(String name, boolean gptq, String codec, int groupSize, Sca
         var clip = ScalarGroupQuantizer.Range.WEIGHTED_CLIP_SEARCH;
         for (Recipe r : List.of(new Recipe("rtn-int4-g128", false, "INT4", 128, minMax),
                 new Recipe("gptq-int4-g128", true, "INT4", 128, clip), new Recipe("gptq-int3-g128", true, "INT3", 128, clip),
-                new Recipe("gptq-int2-g128", true, "INT2", 128, clip), new Recipe("afpq-fp4-g128", true, "FP4", 128, minMax))) {
+                new Recipe("gptq-int2-g128", true, "INT2", 128, clip), new Recipe("afpq-fp4-g128", true, "FP4", 128, minMax),
+                new Recipe("pcdvq-2.0", true, "polar-k8-a14-b2-s0-v1", -1, null),
+                new Recipe("pcdvq-2.25", true, "polar-k8-a16-b2-s0-v1", -1, null))) {
             REGISTRY.put(r.name(), r);
         }
     }
 
     public Recipe {
-        ScalarGroupQuantizer.of(codec, groupSize, range);   // validates codec name and group size
+        if (codec.startsWith("polar-")) {
+            polarShape(codec);   // validates the id
+            if (!gptq || groupSize != -1 || range != null) {
+                throw new IllegalArgumentException(name + ": polar recipes run the GPTQ loop, group-free, no range fit");
+            }
+        } else {
+            ScalarGroupQuantizer.of(codec, groupSize, range);   // validates codec name and group size
+        }
+    }
+
+    /** True for PCDVQ recipes: {@link #codec} is a universal polar codebook id. */
+    public boolean polar() {
+        return codec.startsWith("polar-");
+    }
+
+    /** {k, a, b} of a polar codebook id: k-vectors, 2^a directions, 2^b magnitudes. */
+    static int[] polarShape(String id) {
+        Matcher m = POLAR_ID.matcher(id);
+        if (!m.matches()) throw new IllegalArgumentException("not a polar codebook id: '" + id + "'");
+        return new int[] {Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)), Integer.parseInt(m.group(3))};
     }
 
     /** The registered recipe of that name; an unknown name is an IllegalArgumentException listing the known ones. */
@@ -60,10 +89,16 @@ public record Recipe(String name, boolean gptq, String codec, int groupSize, Sca
 
     /** The quantizer of one layer with {@code inputs} columns. */
     public ScalarGroupQuantizer quantizerFor(int inputs) {
+        if (polar()) throw new IllegalStateException(name + " is a polar recipe: no scalar quantizer");
         return ScalarGroupQuantizer.of(codec, groupFor(inputs), range);
     }
 
     public String describe() {
+        if (polar()) {
+            int[] kab = polarShape(codec);
+            return "PCDVQ: randomized Hadamard + GPTQ (act-order), k = " + kab[0] + ", 2^" + kab[1]
+                    + " DACC directions x 2^" + kab[2] + " magnitudes (" + codec + ")";
+        }
         String grid = codec.startsWith("INT") ? codec + " asymmetric" : codec + " two-scale (AFPQ)";
         String fit = range == ScalarGroupQuantizer.Range.MIN_MAX ? "min/max" : "H-weighted clip search";
         return (gptq ? "GPTQ (act-order)" : "round-to-nearest") + ", " + grid + ", " + fit + ", group " + groupSize;

@@ -76,6 +76,60 @@ class CheckpointQuantizerTest {
     }
 
     @Test
+    void pcdvq20StoresExactlyTheLoopsChoicesOpensAndIsByteIdenticalWhenRepeated() throws IOException {
+        Recipe recipe = Recipe.named("pcdvq-2.0");
+        java.util.function.Function<String, io.quantmesh.core.codec.PolarCodec> books = id -> io.quantmesh.codebook.PolarCodebook
+                .build(io.quantmesh.codebook.PolarKey.parse(id), io.quantmesh.core.parallel.Parallel.common(),
+                        io.quantmesh.codebook.Cancellation.NONE).codec();
+        var polar = new java.util.HashMap<String, io.quantmesh.core.codec.PolarCodec>();
+        CheckpointQuantizer.Options o = CheckpointQuantizer.Options.of(recipe)
+                .withCodebooks(id -> polar.computeIfAbsent(id, books));
+        CheckpointQuantizer.Report a = CheckpointQuantizer.quantize(dense, hessians, tmp.resolve("pa"), o, null);
+        CheckpointQuantizer.Report b = CheckpointQuantizer.quantize(dense, hessians, tmp.resolve("pb"), o, null);
+        assertEquals(a.sha256(), b.sha256());
+        assertEquals(35, a.layers().size());
+        for (var l : a.layers()) assertTrue(Double.isFinite(l.proxyLoss()) && l.proxyLoss() >= 0, l.toString());
+        try (QuantizedCheckpointReader r = QuantizedCheckpointReader.open(a.out())) {
+            // 14 + 2 bits per 8 rows; the 172-row MLP weights pad to 22 vectors of 8 (= 176 rows)
+            assertTrue(r.summary().indexBitsPerWeight() > 2.0 && r.summary().indexBitsPerWeight() < 2.05,
+                    "" + r.summary().indexBitsPerWeight());
+        }
+        double fp32 = ppl(dense), q = ppl(a.out());
+        System.out.printf("stories260K pcdvq-2.0 ppl %.4f (fp32 %.4f), proxy loss %.4g%n", q, fp32, a.proxyLoss());
+        assertTrue(Double.isFinite(q) && q > fp32, "pcdvq-2.0 ppl " + q);
+    }
+
+    @Test
+    void polarConversionDecodesToTheLoopsQ() {
+        // one real layer shape of stories260K (down_proj: 64 x 172) with a seeded W and a diagonal-dominant H
+        int rows = 64, cols = 172;
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(3);
+        float[] w = new float[rows * cols];
+        for (int i = 0; i < w.length; i++) w[i] = (float) rnd.nextGaussian();
+        double[] h = new double[cols * cols];
+        for (int i = 0; i < cols; i++) {
+            for (int j = 0; j < cols; j++) h[i * cols + j] = i == j ? 1 + i % 7 : 0.1 / (1 + Math.abs(i - j));
+        }
+        Recipe small = new Recipe("pcdvq-small", true, "polar-k8-a10-b2-s0-v1", -1, null);
+        var codec = CheckpointQuantizer.storedCodec(small, id -> io.quantmesh.codebook.PolarCodebook
+                .build(io.quantmesh.codebook.PolarKey.parse(id), io.quantmesh.core.parallel.Parallel.common(),
+                        io.quantmesh.codebook.Cancellation.NONE).codec());
+        PcdvqQuantizer pq = new PcdvqQuantizer(codec);
+        GptqLoop loop = new GptqLoop(GptqLoop.Options.defaults().withActOrder(true).withProxyLoss(false));
+        PcdvqQuantizer.Result r = pq.quantize(w, rows, cols, h, 5, loop);
+        var stored = CheckpointQuantizer.toTensor(r, codec, 5);
+        assertNotNull(stored.perm(), "act-order on a non-uniform H permutes");
+        float[] fromFile = stored.dequantize(), fromLoop = pq.dequantize(r), loopQ = r.dequantized();
+        double max = 0, maxDiff = 0;
+        for (int i = 0; i < w.length; i++) {
+            max = Math.max(max, Math.abs(fromLoop[i]));
+            maxDiff = Math.max(maxDiff, Math.max(Math.abs(fromFile[i] - fromLoop[i]), Math.abs(fromFile[i] - loopQ[i])));
+        }
+        // same codes, codebook, scale, signs and perm: only float rounding order differs ((s·m)·d vs s·(m·d))
+        assertTrue(maxDiff <= 1e-5 * max, "stored decode differs from the loop's Q by " + maxDiff + " (max " + max + ")");
+    }
+
+    @Test
     void gptqBeatsRoundToNearestOnTheProxyLoss() throws IOException {
         double rtn = CheckpointQuantizer.quantize(dense, hessians, tmp.resolve("rtn2"),
                 CheckpointQuantizer.Options.of(new Recipe("rtn-int2", false, "INT2", 128, ScalarGroupQuantizer.Range.MIN_MAX)), null).proxyLoss();
