@@ -73,7 +73,7 @@ final class ResultsCommand implements Callable<Integer> {
             CheckpointQuantizer.Report rep = QuantizeCommand.run(model, h, work.resolve(r.name()),
                     new CheckpointQuantizer.Options(r, null, true, 0), System.err);
             QuantizationSummary s = QuantizeCommand.summary(rep.out());
-            rows.add(new Row(r.name(), r.describe(), s.indexBitsPerWeight(), s.storedBitsPerWeight(),
+            rows.add(new Row(r.name(), r.describe(), s.indexBitsPerWeight(), s.fileBitsPerWeight(),
                     ppl(rep.out(), text, eval), String.format("%.4g", rep.proxyLoss()),
                     String.format("%.2f", rep.nanos() / 1e9)));
         }
@@ -86,8 +86,9 @@ final class ResultsCommand implements Callable<Integer> {
         Perplexity.Result base = rows.getFirst().ppl();
         md.append(String.format("Perplexity protocol DESIGN.md §5: `%s`, ctx %d, %d tokens, %d windows. Hessians: %s "
                 + "(sha256 %s). bits/weight are over the quantized linears (embeddings, norms and lm_head stay dense): "
-                + "*indices* counts only the code streams, *stored* every byte those layers write (codes + fp16 scales "
-                + "+ zero points or the second AFPQ scale + act-order permutation). Proxy loss: Σ over layers of tr((W−Q)H(W−Q)ᵀ) with the "
+                + "*indices* counts only the code streams, *stored* every byte the files hold for those layers (codes + fp16 "
+                + "scales + zero points or the second AFPQ scale + act-order permutation + codebooks and Hadamard signs; "
+                + "a codebook shared by several layers, such as PCDVQ's universal one, counted once). Proxy loss: Σ over layers of tr((W−Q)H(W−Q)ᵀ) with the "
                 + "stored Q. Time: wall-clock of the whole quantization (load, loop, proxy loss, write) after one "
                 + "untimed warm-up pass, on a shared 2-core machine: a rough ratio only.%n%n", eval.getFileName(), ctx,
                 base.tokens(), base.windows(), hessians != null ? h.toString() : "collected by this run with "
