@@ -1,5 +1,6 @@
 package io.quantmesh.core.quantized;
 
+import io.quantmesh.core.linalg.Hadamard;
 import java.util.SplittableRandom;
 
 /**
@@ -17,8 +18,7 @@ public final class HadamardRotation {
 
     /** Block size of the transform of a length-n vector: the largest power of two dividing n. */
     public static int blockSize(int n) {
-        if (n <= 0) throw new IllegalArgumentException("length must be > 0, got " + n);
-        return n & -n;
+        return Hadamard.blockSize(n);
     }
 
     /** The sign diagonal a seed gives: +1 where {@code nextBoolean()} is true, else -1. */
@@ -31,23 +31,11 @@ public final class HadamardRotation {
 
     /**
      * In place: blocks of p = blockSize(n); in each, butterflies of span h = 1, 2, 4, … ({@code x[j], x[j+h] ←
-     * x[j] + x[j+h], x[j] − x[j+h]}); then every element times {@code (float) (1 / sqrt(p))}.
+     * x[j] + x[j+h], x[j] − x[j+h]}); then every element times {@code (float) (1 / sqrt(p))}. This is exactly the
+     * plain-Java twin of the linalg transform, which the format is defined against.
      */
     static void transform(float[] x, int off, int n) {
-        int p = blockSize(n);
-        float scale = (float) (1.0 / Math.sqrt(p));
-        for (int b = off; b < off + n; b += p) {
-            for (int h = 1; h < p; h <<= 1) {
-                for (int i = b; i < b + p; i += 2 * h) {
-                    for (int j = i; j < i + h; j++) {
-                        float u = x[j], v = x[j + h];
-                        x[j] = u + v;
-                        x[j + h] = u - v;
-                    }
-                }
-            }
-        }
-        for (int i = off; i < off + n; i++) x[i] *= scale;
+        Hadamard.transformNaive(x, off, n);
     }
 
     /** {@code x ← T·x = H·(D·x)}. */
