@@ -1,5 +1,8 @@
 package io.quantmesh.cli;
 
+import io.quantmesh.core.recipe.Recipe;
+import io.quantmesh.core.recipe.RangeFit;
+
 import io.quantmesh.core.parallel.Parallel;
 import io.quantmesh.quant.GptqLoop;
 import io.quantmesh.codebook.Cancellation;
@@ -38,7 +41,7 @@ final class BenchGptqCommand implements Callable<Integer> {
     @Option(names = "--range", defaultValue = "MIN_MAX",
             description = "group range: MIN_MAX, CLIP_SEARCH or WEIGHTED_CLIP_SEARCH (BitDistiller). "
                     + "Default: ${DEFAULT-VALUE}")
-    ScalarGroupQuantizer.Range range;
+    RangeFit range;
 
     @Option(names = "--group", defaultValue = "128", description = "group size, -1 per channel. Default: ${DEFAULT-VALUE}")
     int group;

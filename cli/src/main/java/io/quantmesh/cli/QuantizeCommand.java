@@ -1,5 +1,7 @@
 package io.quantmesh.cli;
 
+import io.quantmesh.core.recipe.Recipe;
+
 import io.quantmesh.calibration.Cancellation;
 import io.quantmesh.calibration.Corpora;
 import io.quantmesh.calibration.HessianCollector;
@@ -11,7 +13,6 @@ import io.quantmesh.core.parallel.Parallel;
 import io.quantmesh.core.quantized.QuantizationSummary;
 import io.quantmesh.core.quantized.QuantizedCheckpointReader;
 import io.quantmesh.quant.CheckpointQuantizer;
-import io.quantmesh.quant.Recipe;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

@@ -1,12 +1,13 @@
 package io.quantmesh.cli;
 
+import io.quantmesh.core.recipe.Recipe;
+
 import io.quantmesh.core.Shared;
 import io.quantmesh.core.eval.Perplexity;
 import io.quantmesh.core.model.LanguageModel;
 import io.quantmesh.core.model.Models;
 import io.quantmesh.core.quantized.QuantizationSummary;
 import io.quantmesh.quant.CheckpointQuantizer;
-import io.quantmesh.quant.Recipe;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;

@@ -1,5 +1,7 @@
 package io.quantmesh.quant;
 
+import io.quantmesh.core.recipe.Recipe;
+
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.quantmesh.core.checkpoint.HfCheckpoint;
@@ -131,7 +133,7 @@ public final class CheckpointQuantizer {
                     stored = toTensor(pcdvq.quantize(w, rows, cols, h, seed, loop), pcdvq.codec(), seed);
                     group = -1;
                 } else {
-                    ScalarGroupQuantizer q = recipe.quantizerFor(cols);
+                    ScalarGroupQuantizer q = ScalarGroupQuantizer.forRecipe(recipe, cols);
                     GptqResult<ScalarCodes> r = recipe.gptq() ? loop.quantize(w, rows, cols, h, q)
                             : loop.roundToNearest(w, rows, cols, h, q);
                     stored = toTensor(r.codes(), r.permutation());

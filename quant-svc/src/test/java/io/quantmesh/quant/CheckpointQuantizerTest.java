@@ -1,5 +1,8 @@
 package io.quantmesh.quant;
 
+import io.quantmesh.core.recipe.Recipe;
+import io.quantmesh.core.recipe.RangeFit;
+
 import io.quantmesh.calibration.Cancellation;
 import io.quantmesh.calibration.Corpora;
 import io.quantmesh.calibration.HessianCollector;
@@ -132,7 +135,7 @@ class CheckpointQuantizerTest {
     @Test
     void gptqBeatsRoundToNearestOnTheProxyLoss() throws IOException {
         double rtn = CheckpointQuantizer.quantize(dense, hessians, tmp.resolve("rtn2"),
-                CheckpointQuantizer.Options.of(new Recipe("rtn-int2", false, "INT2", 128, ScalarGroupQuantizer.Range.MIN_MAX)), null).proxyLoss();
+                CheckpointQuantizer.Options.of(new Recipe("rtn-int2", false, "INT2", 128, RangeFit.MIN_MAX)), null).proxyLoss();
         double gptq = CheckpointQuantizer.quantize(dense, hessians, tmp.resolve("gptq2"),
                 CheckpointQuantizer.Options.of(Recipe.named("gptq-int2-g128")), null).proxyLoss();
         assertTrue(gptq < rtn, "gptq " + gptq + " vs rtn " + rtn);

@@ -1,5 +1,7 @@
 package io.quantmesh.quant;
 
+import io.quantmesh.core.recipe.Recipe;
+
 import static org.junit.jupiter.api.Assertions.*;
 
 import io.quantmesh.codebook.Cancellation;

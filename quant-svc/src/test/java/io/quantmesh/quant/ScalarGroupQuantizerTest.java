@@ -1,5 +1,7 @@
 package io.quantmesh.quant;
 
+import io.quantmesh.core.recipe.RangeFit;
+
 import static org.junit.jupiter.api.Assertions.*;
 
 import io.quantmesh.core.parallel.Parallel;
@@ -20,7 +22,7 @@ class ScalarGroupQuantizerTest {
     @Test
     void everyCodecGainsFromErrorFeedbackAndItsCodesReproduceQ() {
         for (String codec : new String[] {"INT3", "FP4", "FP3", "NF4", "NF3"}) {
-            var quantizer = ScalarGroupQuantizer.of(codec, 64, ScalarGroupQuantizer.Range.MIN_MAX);
+            var quantizer = ScalarGroupQuantizer.of(codec, 64, RangeFit.MIN_MAX);
             var rtn = LOOP.roundToNearest(W, ROWS, COLS, H, quantizer);
             var gptq = new GptqLoop(GptqLoop.Options.defaults().withActOrder(true)).quantize(W, ROWS, COLS, H, quantizer);
             System.out.printf("%s g64: proxy loss RTN %.4g, GPTQ act-order %.4g (×%.3f)%n", codec, rtn.proxyLoss(),
@@ -38,7 +40,7 @@ class ScalarGroupQuantizerTest {
     @Test
     void twoScaleParametersAreTheGroupsPositiveAndNegativeExtremes() {
         // AFPQ: s+ = max(x), s- = |min(x)| per group (RTN fits on W itself, so the extremes are W's)
-        var result = LOOP.roundToNearest(W, ROWS, COLS, null, ScalarGroupQuantizer.of("FP4", 32, ScalarGroupQuantizer.Range.MIN_MAX));
+        var result = LOOP.roundToNearest(W, ROWS, COLS, null, ScalarGroupQuantizer.of("FP4", 32, RangeFit.MIN_MAX));
         for (int r = 0; r < ROWS; r++) {
             for (int g = 0; g < COLS / 32; g++) {
                 float max = 0, min = 0;
@@ -54,9 +56,9 @@ class ScalarGroupQuantizerTest {
     @Test
     void clipSearchNeverLosesToMinMaxOnWhatItMinimises() {
         for (String codec : new String[] {"INT2", "FP4"}) {
-            var minMax = ScalarGroupQuantizer.of(codec, 64, ScalarGroupQuantizer.Range.MIN_MAX);
-            var clip = ScalarGroupQuantizer.of(codec, 64, ScalarGroupQuantizer.Range.CLIP_SEARCH);
-            var weighted = ScalarGroupQuantizer.of(codec, 64, ScalarGroupQuantizer.Range.WEIGHTED_CLIP_SEARCH);
+            var minMax = ScalarGroupQuantizer.of(codec, 64, RangeFit.MIN_MAX);
+            var clip = ScalarGroupQuantizer.of(codec, 64, RangeFit.CLIP_SEARCH);
+            var weighted = ScalarGroupQuantizer.of(codec, 64, RangeFit.WEIGHTED_CLIP_SEARCH);
             // unweighted: weight MSE, group by group (min/max is one of the candidates)
             double mseMinMax = mse(W, LOOP.roundToNearest(W, ROWS, COLS, null, minMax).dequantized());
             double mseClip = mse(W, LOOP.roundToNearest(W, ROWS, COLS, null, clip).dequantized());
@@ -74,7 +76,7 @@ class ScalarGroupQuantizerTest {
 
     @Test
     void gptqWithClipSearchBeatsRoundToNearestWithClipSearch() {
-        var clip = ScalarGroupQuantizer.of("INT2", 64, ScalarGroupQuantizer.Range.WEIGHTED_CLIP_SEARCH);
+        var clip = ScalarGroupQuantizer.of("INT2", 64, RangeFit.WEIGHTED_CLIP_SEARCH);
         double rtn = LOOP.roundToNearest(W, ROWS, COLS, H, clip).proxyLoss();
         double gptq = LOOP.quantize(W, ROWS, COLS, H, clip).proxyLoss();
         double gptqMinMax = LOOP.quantize(W, ROWS, COLS, H, ScalarGroupQuantizer.minMaxInt(2, 64)).proxyLoss();
@@ -84,7 +86,7 @@ class ScalarGroupQuantizerTest {
 
     @Test
     void bitIdenticalForEveryThreadCount() {
-        var quantizer = ScalarGroupQuantizer.of("NF3", 64, ScalarGroupQuantizer.Range.WEIGHTED_CLIP_SEARCH);
+        var quantizer = ScalarGroupQuantizer.of("NF3", 64, RangeFit.WEIGHTED_CLIP_SEARCH);
         var options = GptqLoop.Options.defaults().withActOrder(true);
         var one = new GptqLoop(options.withThreads(1)).quantize(W, ROWS, COLS, H, quantizer);
         var three = new GptqLoop(options.withThreads(3)).quantize(W, ROWS, COLS, H, quantizer);
@@ -95,8 +97,8 @@ class ScalarGroupQuantizerTest {
 
     @Test
     void rejectsBadArguments() {
-        assertThrows(IllegalArgumentException.class, () -> ScalarGroupQuantizer.of("INT9", 64, ScalarGroupQuantizer.Range.MIN_MAX));
-        assertThrows(IllegalArgumentException.class, () -> ScalarGroupQuantizer.of("FP5", 64, ScalarGroupQuantizer.Range.MIN_MAX));
+        assertThrows(IllegalArgumentException.class, () -> ScalarGroupQuantizer.of("INT9", 64, RangeFit.MIN_MAX));
+        assertThrows(IllegalArgumentException.class, () -> ScalarGroupQuantizer.of("FP5", 64, RangeFit.MIN_MAX));
         assertThrows(IllegalArgumentException.class, () -> ScalarGroupQuantizer.minMaxInt(3, 0));
         assertNotNull(Parallel.common());
     }

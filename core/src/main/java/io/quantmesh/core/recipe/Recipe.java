@@ -1,4 +1,6 @@
-package io.quantmesh.quant;
+package io.quantmesh.core.recipe;
+
+import io.quantmesh.core.codec.ScalarCodec;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -7,10 +9,11 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A named quantization recipe: which {@link ColumnQuantizer} each linear gets and whether it runs through the GPTQ
- * loop or plain round-to-nearest. Only recipes the pipeline can run end to end are registered (docs/PIPELINE.md
- * §Recipes): the scalar ones and PCDVQ ({@code pcdvq-*}, whose universal codebook the caller supplies,
- * {@link CheckpointQuantizer.Options#codebooks}); vptq-v8-2.0 is not wired yet.
+ * A named quantization recipe: which column quantizer each linear gets and whether it runs through the GPTQ loop or
+ * plain round-to-nearest. Recipes live in core because they are the contract between stages: a submission names
+ * one, calibration-svc rejects unknown names before spending any compute, codebook-svc builds the
+ * {@link #codebooks()} it needs, quant-svc runs it. Only recipes the pipeline can run end to end are registered
+ * (docs/PIPELINE.md §Recipes).
  *
  * @param name      the CLI name, e.g. {@code gptq-int4-g128}
  * @param gptq      true: GPTQ loop with act-order; false: round-to-nearest (same quantizer, no feedback)
@@ -21,14 +24,14 @@ import java.util.regex.Pattern;
  * @param range     how each group's range is fit (min/max, or BitDistiller's clip search weighted by H_jj); null for
  *                  polar recipes
  */
-public record Recipe(String name, boolean gptq, String codec, int groupSize, ScalarGroupQuantizer.Range range) {
+public record Recipe(String name, boolean gptq, String codec, int groupSize, RangeFit range) {
     // before REGISTRY: the static block below validates polar ids with it
     private static final Pattern POLAR_ID = Pattern.compile("polar-k(\\d+)-a(\\d+)-b(\\d+)-s\\d+-v\\d+");
     private static final Map<String, Recipe> REGISTRY = new LinkedHashMap<>();
 
     static {
-        var minMax = ScalarGroupQuantizer.Range.MIN_MAX;
-        var clip = ScalarGroupQuantizer.Range.WEIGHTED_CLIP_SEARCH;
+        var minMax = RangeFit.MIN_MAX;
+        var clip = RangeFit.WEIGHTED_CLIP_SEARCH;
         for (Recipe r : List.of(new Recipe("rtn-int4-g128", false, "INT4", 128, minMax),
                 new Recipe("gptq-int4-g128", true, "INT4", 128, clip), new Recipe("gptq-int3-g128", true, "INT3", 128, clip),
                 new Recipe("gptq-int2-g128", true, "INT2", 128, clip), new Recipe("afpq-fp4-g128", true, "FP4", 128, minMax),
@@ -45,7 +48,10 @@ public record Recipe(String name, boolean gptq, String codec, int groupSize, Sca
                 throw new IllegalArgumentException(name + ": polar recipes run the GPTQ loop, group-free, no range fit");
             }
         } else {
-            ScalarGroupQuantizer.of(codec, groupSize, range);   // validates codec name and group size
+            ScalarCodec.named(codec);   // validates the codec name
+            if (groupSize < 1 || range == null) {
+                throw new IllegalArgumentException(name + ": scalar recipes need a group size >= 1 and a range fit");
+            }
         }
     }
 
@@ -55,7 +61,7 @@ public record Recipe(String name, boolean gptq, String codec, int groupSize, Sca
     }
 
     /** {k, a, b} of a polar codebook id: k-vectors, 2^a directions, 2^b magnitudes. */
-    static int[] polarShape(String id) {
+    public static int[] polarShape(String id) {
         Matcher m = POLAR_ID.matcher(id);
         if (!m.matches()) throw new IllegalArgumentException("not a polar codebook id: '" + id + "'");
         return new int[] {Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)), Integer.parseInt(m.group(3))};
@@ -87,10 +93,9 @@ public record Recipe(String name, boolean gptq, String codec, int groupSize, Sca
         return Math.min(groupSize, inputs);
     }
 
-    /** The quantizer of one layer with {@code inputs} columns. */
-    public ScalarGroupQuantizer quantizerFor(int inputs) {
-        if (polar()) throw new IllegalStateException(name + " is a polar recipe: no scalar quantizer");
-        return ScalarGroupQuantizer.of(codec, groupFor(inputs), range);
+    /** The universal codebook ids this recipe needs from codebook-svc (empty for scalar recipes). */
+    public List<String> codebooks() {
+        return polar() ? List.of(codec) : List.of();
     }
 
     public String describe() {
@@ -100,7 +105,7 @@ public record Recipe(String name, boolean gptq, String codec, int groupSize, Sca
                     + " DACC directions x 2^" + kab[2] + " magnitudes (" + codec + ")";
         }
         String grid = codec.startsWith("INT") ? codec + " asymmetric" : codec + " two-scale (AFPQ)";
-        String fit = range == ScalarGroupQuantizer.Range.MIN_MAX ? "min/max" : "H-weighted clip search";
+        String fit = range == RangeFit.MIN_MAX ? "min/max" : "H-weighted clip search";
         return (gptq ? "GPTQ (act-order)" : "round-to-nearest") + ", " + grid + ", " + fit + ", group " + groupSize;
     }
 }
