@@ -157,7 +157,7 @@ public final class CheckpointQuantizer {
     }
 
     /** Weight name → hessian tensor name, from the artifact's site keys {@code module.lin1|lin2}. */
-    static Map<String, String> sites(SafetensorsFile hf) {
+    public static Map<String, String> sites(SafetensorsFile hf) {
         Map<String, String> out = new LinkedHashMap<>();
         for (var info : hf.tensors()) {
             String n = info.name();
@@ -172,7 +172,7 @@ public final class CheckpointQuantizer {
         return out;
     }
 
-    static double[] hessian(SafetensorsFile hf, String tensor, int cols, String weight) {
+    public static double[] hessian(SafetensorsFile hf, String tensor, int cols, String weight) {
         var info = hf.info(tensor);
         if (info.dtype() != DType.F64 || info.shape().length != 2 || info.shape()[0] != cols || info.shape()[1] != cols) {
             throw new IllegalArgumentException(tensor + " is " + info.dtype() + " " + java.util.Arrays.toString(info.shape())
@@ -223,7 +223,7 @@ public final class CheckpointQuantizer {
      * The recipe's universal codebook with its values rounded to fp16, the precision the format stores: the loop then
      * codes against exactly the codebook the checkpoint holds, so the stored layer decodes to the loop's choices.
      */
-    static PolarCodec storedCodec(Recipe recipe, Function<String, PolarCodec> codebooks) {
+    public static PolarCodec storedCodec(Recipe recipe, Function<String, PolarCodec> codebooks) {
         if (codebooks == null) {
             throw new IllegalArgumentException(recipe.name() + " needs the universal codebook " + recipe.codec()
                     + ": no codebook supplier given (Options.withCodebooks)");
