@@ -20,7 +20,15 @@ import io.quantmesh.quant.SyntheticLayer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import io.quantmesh.core.Shared;
+import io.quantmesh.core.eval.Perplexity;
+import io.quantmesh.core.model.LanguageModel;
+import io.quantmesh.core.model.Models;
+import io.quantmesh.core.safetensors.SafetensorsWriter;
+
+import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -59,6 +67,10 @@ final class DiagnosePcdvqCommand implements Callable<Integer> {
     @Option(names = "--synthetic-widths", split = ",", defaultValue = "64,1024", paramLabel = "N,...",
             description = "square synthetic layers to compare on (default: ${DEFAULT-VALUE}; empty: none)")
     List<Integer> widths;
+
+    @Option(names = "--ppl", description = "also write fake-quantized copies (W replaced by the dequantized Q of the main"
+            + " variants) under --work and report their perplexity (DESIGN.md §5, ctx 256)")
+    boolean ppl;
 
     private static final double[] ALPHAS = {0.9, 1.0, 1.1, 1.25, 1.5, 1.75};
     private static final int K = 8;
@@ -175,6 +187,22 @@ final class DiagnosePcdvqCommand implements Callable<Integer> {
         // 5 weights, 6 stored bits INT2 excl. perm, 7 perm bits, 8 PCDVQ k-vectors (padded), 9 PCDVQ side bits
         // (f32 scale + the two 1-bit sign streams), 10 rows
         Sums misc = new Sums(11);
+        // variant → weight name → Q, for the perplexity check (fake quantization: Q stored as F32)
+        Map<String, Map<String, float[]>> fake = new LinkedHashMap<>();
+        Map<String, Double> fakeLoss = new LinkedHashMap<>();
+        for (String v : List.of("gptq-int2-g128", "pcdvq-2.0", "pcdvq-2.0, rotation seeds + 1000",
+                "pcdvq-2.0, rotation seeds + 2000", "pcdvq-2.0, rotation seeds + 3000",
+                "pcdvq-2.0 on v/o/gate/up/down, INT2 on q/k", "INT2 on v/o/gate/up/down, pcdvq-2.0 on q/k",
+                "pcdvq-2.0, row scale after rotation", "pcdvq-2.0, row scale after rotation, seeds + 1000",
+                "pcdvq-2.0, row scale after rotation, seeds + 2000", "pcdvq-2.0, row scale after rotation, seeds + 3000",
+                "pcdvq-2.0, row scale after rotation on q/k only", "pcdvq-2.0, row scale before rotation",
+                "pcdvq-2.0, row scale before rotation, seeds + 1000", "pcdvq-2.0, row scale before rotation, seeds + 2000",
+                "pcdvq-2.0, row scale before rotation, seeds + 3000", "pcdvq-2.0, row scale before rotation on q/k only",
+                "pcdvq-2.0, row scale before rotation except on q/k", "pcdvq-2.0, row scale after rotation, α 1.1",
+                "pcdvq-2.0, α 1.25", "pcdvq-2.0, dense rotation")) {
+            fake.put(v, new LinkedHashMap<>());
+            fakeLoss.put(v, 0.0);
+        }
         try (HfCheckpoint ck = HfCheckpoint.open(model); SafetensorsFile hf = SafetensorsFile.open(h)) {
             Map<String, String> siteOf = CheckpointQuantizer.sites(hf);
             long layerSeed = 0;                                  // = CheckpointQuantizer's seed: checkpoint order
@@ -206,11 +234,46 @@ final class DiagnosePcdvqCommand implements Callable<Integer> {
                 Options spec = Options.spec();
                 PcdvqVariant.Result pc = PcdvqVariant.quantize(w, rows, cols, hh, s, a14, spec);
                 PcdvqVariant.Result pcRtn = PcdvqVariant.quantize(w, rows, cols, hh, s, a14, spec.withGptq(false));
+                float[] qDense = PcdvqVariant.quantize(w, rows, cols, hh, s, a14, spec.with(Rotation.DENSE_ORTHOGONAL))
+                        .dequantized();
+                float[] qRow = PcdvqVariant.quantize(w, rows, cols, hh, s, a14, spec.with(RowScale.ROTATED)).dequantized();
+                if (ppl) {
+                    boolean qk = kind.equals("q_proj") || kind.equals("k_proj");
+                    Map<String, float[]> qs = new LinkedHashMap<>();
+                    qs.put("gptq-int2-g128", qInt);
+                    qs.put("pcdvq-2.0", pc.dequantized());
+                    for (int off = 1000; off <= 3000; off += 1000) {   // the seed is arbitrary: how much is luck?
+                        qs.put("pcdvq-2.0, rotation seeds + " + off,
+                                PcdvqVariant.quantize(w, rows, cols, hh, s + off, a14, spec).dequantized());
+                    }
+                    qs.put("pcdvq-2.0 on v/o/gate/up/down, INT2 on q/k", qk ? qInt : pc.dequantized());
+                    qs.put("INT2 on v/o/gate/up/down, pcdvq-2.0 on q/k", qk ? pc.dequantized() : qInt);
+                    qs.put("pcdvq-2.0, row scale after rotation", qRow);
+                    for (int off = 1000; off <= 3000; off += 1000) {
+                        qs.put("pcdvq-2.0, row scale after rotation, seeds + " + off, PcdvqVariant.quantize(w, rows, cols,
+                                hh, s + off, a14, spec.with(RowScale.ROTATED)).dequantized());
+                    }
+                    qs.put("pcdvq-2.0, row scale after rotation on q/k only", qk ? qRow : pc.dequantized());
+                    for (int off = 0; off <= 3000; off += 1000) {   // error ∝ each original row's size, as INT2's
+                        qs.put("pcdvq-2.0, row scale before rotation" + (off == 0 ? "" : ", seeds + " + off),
+                                PcdvqVariant.quantize(w, rows, cols, hh, s + off, a14, spec.with(RowScale.ORIGINAL))
+                                        .dequantized());
+                    }
+                    float[] qPre = qs.get("pcdvq-2.0, row scale before rotation");
+                    qs.put("pcdvq-2.0, row scale before rotation on q/k only", qk ? qPre : pc.dequantized());
+                    qs.put("pcdvq-2.0, row scale before rotation except on q/k", qk ? pc.dequantized() : qPre);
+                    qs.put("pcdvq-2.0, row scale after rotation, α 1.1", PcdvqVariant.quantize(w, rows, cols,
+                            hh, s, a14, spec.with(RowScale.ROTATED).withAlpha(1.1)).dequantized());
+                    qs.put("pcdvq-2.0, α 1.25", PcdvqVariant.quantize(w, rows, cols, hh, s, a14,
+                            spec.withAlpha(1.25)).dequantized());
+                    qs.put("pcdvq-2.0, dense rotation", qDense);
+                    for (var e : qs.entrySet()) {
+                        fake.get(e.getKey()).put(name, e.getValue());
+                        fakeLoss.merge(e.getKey(), lossOf(w, e.getValue(), rows, cols, hh), Double::sum);
+                    }
+                }
                 loss.add(kind, lossOf(w, qInt, rows, cols, hh), lossOf(w, pc.dequantized(), rows, cols, hh),
-                        lossOf(w, PcdvqVariant.quantize(w, rows, cols, hh, s, a14, spec.with(Rotation.DENSE_ORTHOGONAL))
-                                .dequantized(), rows, cols, hh),
-                        lossOf(w, PcdvqVariant.quantize(w, rows, cols, hh, s, a14, spec.with(RowScale.ROTATED))
-                                .dequantized(), rows, cols, hh),
+                        lossOf(w, qDense, rows, cols, hh), lossOf(w, qRow, rows, cols, hh),
                         lossOf(w, PcdvqVariant.quantize(w, rows, cols, hh, s, a14, spec.with(RowScale.ORIGINAL))
                                 .dequantized(), rows, cols, hh),
                         lossOf(w, PcdvqVariant.quantize(w, rows, cols, hh, s, a16, spec).dequantized(), rows, cols, hh),
@@ -240,8 +303,45 @@ final class DiagnosePcdvqCommand implements Callable<Integer> {
             }
         }
         print(out, gauss, shapes, dims, loss, alpha, alphaRow, misc, a14, a16);
+        if (ppl) perplexities(out, fake, fakeLoss);
         for (int width : widths) synthetic(out, width, int2, loop, a14);
         return 0;
+    }
+
+    /** Each variant's Q written over a copy of the dense checkpoint (F32), then perplexity by DESIGN §5. */
+    private void perplexities(PrintStream out, Map<String, Map<String, float[]>> fake, Map<String, Double> loss)
+            throws IOException {
+        Path evalFile = Shared.resolve("data/eval/tinystories-sample.txt");
+        String text = Perplexity.readText(evalFile);
+        out.println("\n## 6. Perplexity of the fake-quantized variants (Q as F32; tinystories-sample.txt, ctx 256)\n");
+        out.println("| variant | Σ proxy loss | ppl |");
+        out.println("|---|---:|---:|");
+        out.printf("| fp32 | 0 | %.4f |%n", ppl(model, text, evalFile));
+        int i = 0;
+        for (var e : fake.entrySet()) {
+            Path dir = work.resolve("fake-" + i++);
+            Files.createDirectories(dir);
+            try (HfCheckpoint ck = HfCheckpoint.open(model)) {
+                Map<String, Tensor> tensors = new LinkedHashMap<>();
+                for (String name : ck.tensorNames()) {
+                    float[] q = e.getValue().get(name);
+                    tensors.put(name, q == null ? ck.tensor(name) : Tensor.ofFloats(q, ck.shape(name)));
+                }
+                SafetensorsWriter.write(dir.resolve(HfCheckpoint.SINGLE), tensors, Map.of());
+            }
+            try (var files = Files.list(model)) {
+                for (Path f : files.filter(f -> !f.getFileName().toString().endsWith(".safetensors")).toList()) {
+                    Files.copy(f, dir.resolve(f.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+            out.printf("| %s | %.1f | %.4f |%n", e.getKey(), loss.get(e.getKey()), ppl(dir, text, evalFile));
+        }
+    }
+
+    private double ppl(Path dir, String text, Path evalFile) throws IOException {
+        try (LanguageModel m = Models.open(dir, null)) {
+            return Perplexity.evaluate(m, text, 256, evalFile.getFileName().toString(), n -> {}).ppl();
+        }
     }
 
     private static void print(PrintStream out, Shape gauss, Map<String, Shape[]> shapes, Map<String, String> dims,
@@ -343,7 +443,7 @@ final class DiagnosePcdvqCommand implements Callable<Integer> {
             lines.add(String.format("| %d×%d | %s | %.4g | %.4g | %.3f | %.4g | %.4g | %.3f |", width, width,
                     heavy ? "t₃ × log-normal column scales" : "Gaussian", liRtn, lpRtn, lpRtn / liRtn, li, lp, lp / li));
         }
-        out.printf("%n## 6. Synthetic %d×%d layer (SyntheticLayer H: %d samples, 8 factors, σ 1.0, seed 7; W seed 11)%n%n",
+        out.printf("%n## 7. Synthetic %d×%d layer (SyntheticLayer H: %d samples, 8 factors, σ 1.0, seed 7; W seed 11)%n%n",
                 width, width, 2 * width);
         out.println("| shape | weights | INT2 no feedback | PCDVQ-2.0 no feedback | ratio | GPTQ-INT2-g128 | PCDVQ-2.0 (GPTQ) | ratio |");
         out.println("|---|---|---:|---:|---:|---:|---:|---:|");
