@@ -187,22 +187,10 @@ final class DiagnosePcdvqCommand implements Callable<Integer> {
         // 5 weights, 6 stored bits INT2 excl. perm, 7 perm bits, 8 PCDVQ k-vectors (padded), 9 PCDVQ side bits
         // (f32 scale + the two 1-bit sign streams), 10 rows
         Sums misc = new Sums(11);
-        // variant → weight name → Q, for the perplexity check (fake quantization: Q stored as F32)
+        // variant → weight name → Q, for the perplexity check (fake quantization: Q stored as F32); every layer adds
+        // the same variants in the same order, so the first layer fixes the table's order
         Map<String, Map<String, float[]>> fake = new LinkedHashMap<>();
         Map<String, Double> fakeLoss = new LinkedHashMap<>();
-        for (String v : List.of("gptq-int2-g128", "pcdvq-2.0", "pcdvq-2.0, rotation seeds + 1000",
-                "pcdvq-2.0, rotation seeds + 2000", "pcdvq-2.0, rotation seeds + 3000",
-                "pcdvq-2.0 on v/o/gate/up/down, INT2 on q/k", "INT2 on v/o/gate/up/down, pcdvq-2.0 on q/k",
-                "pcdvq-2.0, row scale after rotation", "pcdvq-2.0, row scale after rotation, seeds + 1000",
-                "pcdvq-2.0, row scale after rotation, seeds + 2000", "pcdvq-2.0, row scale after rotation, seeds + 3000",
-                "pcdvq-2.0, row scale after rotation on q/k only", "pcdvq-2.0, row scale before rotation",
-                "pcdvq-2.0, row scale before rotation, seeds + 1000", "pcdvq-2.0, row scale before rotation, seeds + 2000",
-                "pcdvq-2.0, row scale before rotation, seeds + 3000", "pcdvq-2.0, row scale before rotation on q/k only",
-                "pcdvq-2.0, row scale before rotation except on q/k", "pcdvq-2.0, row scale after rotation, α 1.1",
-                "pcdvq-2.0, α 1.25", "pcdvq-2.0, dense rotation")) {
-            fake.put(v, new LinkedHashMap<>());
-            fakeLoss.put(v, 0.0);
-        }
         try (HfCheckpoint ck = HfCheckpoint.open(model); SafetensorsFile hf = SafetensorsFile.open(h)) {
             Map<String, String> siteOf = CheckpointQuantizer.sites(hf);
             long layerSeed = 0;                                  // = CheckpointQuantizer's seed: checkpoint order
@@ -268,7 +256,7 @@ final class DiagnosePcdvqCommand implements Callable<Integer> {
                             spec.withAlpha(1.25)).dequantized());
                     qs.put("pcdvq-2.0, dense rotation", qDense);
                     for (var e : qs.entrySet()) {
-                        fake.get(e.getKey()).put(name, e.getValue());
+                        fake.computeIfAbsent(e.getKey(), x -> new LinkedHashMap<>()).put(name, e.getValue());
                         fakeLoss.merge(e.getKey(), lossOf(w, e.getValue(), rows, cols, hh), Double::sum);
                     }
                 }
