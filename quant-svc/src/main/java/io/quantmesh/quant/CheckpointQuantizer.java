@@ -98,62 +98,65 @@ public final class CheckpointQuantizer {
     public static Report quantize(Path model, Path hessians, Path out, Options options, Listener listener)
             throws IOException {
         long t0 = System.nanoTime();
-        Recipe recipe = options.recipe();
-        GptqLoop loop = new GptqLoop(GptqLoop.Options.defaults().withActOrder(true).withProxyLoss(false)
-                .withThreads(options.threads()));
-        PcdvqQuantizer pcdvq = recipe.polar() ? new PcdvqQuantizer(storedCodec(recipe, options.codebooks())) : null;
         Map<String, QuantizedTensor> layers = new LinkedHashMap<>();
         List<LayerReport> reports = new ArrayList<>();
         try (HfCheckpoint ck = HfCheckpoint.open(model); SafetensorsFile hf = SafetensorsFile.open(hessians);
-             Parallel par = options.threads() == 0 ? Parallel.common() : Parallel.ofThreads(options.threads())) {
+             LayerQuantizer quantizer = new LayerQuantizer(options.recipe(), options.codebooks(), options.threads())) {
             Map<String, String> siteOf = sites(hf);
-            List<String> names = new ArrayList<>();
-            for (String name : ck.tensorNames()) {
-                if (!RoundToNearest.DECODER_LINEARS.matcher(name).matches()) continue;
-                if (options.keepDense() != null && options.keepDense().matcher(name).matches()) continue;
-                if (ck.tensor(name).rank() == 2) names.add(name);
-            }
-            if (names.isEmpty()) throw new IllegalArgumentException(model + ": no linear layer left to quantize");
-            for (String name : names) {
-                long l0 = System.nanoTime();
+            List<String> names = plan(ck, options.keepDense());
+            for (int i = 0; i < names.size(); i++) {
+                String name = names.get(i);
                 Tensor t = ck.tensor(name);
-                int rows = Math.toIntExact(t.dim(0)), cols = Math.toIntExact(t.dim(1));
-                String site = siteOf.get(name);
-                if (site == null) {
-                    throw new IllegalArgumentException(hessians + " has no Hessian for " + name
-                            + " (is it an artifact of this model?)");
-                }
-                double[] h = hessian(hf, site, cols, name);
-                float[] w = t.toFloatArray();
-                QuantizedTensor stored;
-                int group;
-                if (pcdvq != null) {
-                    // one rotation seed per layer, its index in checkpoint order: reruns rebuild the same signs
-                    long seed = reports.size();
-                    stored = toTensor(pcdvq.quantize(w, rows, cols, h, seed, loop), pcdvq.codec(), seed);
-                    group = -1;
-                } else {
-                    ScalarGroupQuantizer q = ScalarGroupQuantizer.forRecipe(recipe, cols);
-                    GptqResult<ScalarCodes> r = recipe.gptq() ? loop.quantize(w, rows, cols, h, q)
-                            : loop.roundToNearest(w, rows, cols, h, q);
-                    stored = toTensor(r.codes(), r.permutation());
-                    group = q.groupSize();
-                }
-                double loss = ProxyLoss.of(w, stored.dequantize(), rows, cols, h, par);
-                String module = name.substring(0, name.length() - ".weight".length());
-                layers.put(module, stored);
-                LayerReport lr = new LayerReport(module, rows, cols, group, loss, System.nanoTime() - l0);
-                reports.add(lr);
-                if (listener != null) listener.layerDone(reports.size(), names.size(), lr);
+                double[] h = hessian(hf, siteFor(siteOf, name, hessians), Math.toIntExact(t.dim(1)), name);
+                LayerQuantizer.Layer layer = quantizer.quantize(name, t, h, i);
+                layers.put(layer.report().module(), layer.stored());
+                reports.add(layer.report());
+                if (listener != null) listener.layerDone(reports.size(), names.size(), layer.report());
             }
         }
-        ObjectNode producer = JsonNodeFactory.instance.objectNode().put("recipe", recipe.name())
-                .put("hessians_sha256", sha256(hessians));
+        Path written = write(model, sha256(hessians), layers, out, options);
+        return new Report(options.recipe(), written, List.copyOf(reports), filesSha256(written), System.nanoTime() - t0);
+    }
+
+    /**
+     * The linears a recipe quantizes, in checkpoint order: decoder linears of rank 2 not matched by
+     * {@code keepDense}. A layer's index in this list is its rotation seed, so every process that plans the same
+     * checkpoint (the CLI, the mesh planner) quantizes each layer identically.
+     */
+    public static List<String> plan(HfCheckpoint ck, Pattern keepDense) {
+        List<String> names = new ArrayList<>();
+        for (String name : ck.tensorNames()) {
+            if (!RoundToNearest.DECODER_LINEARS.matcher(name).matches()) continue;
+            if (keepDense != null && keepDense.matcher(name).matches()) continue;
+            if (ck.tensor(name).rank() == 2) names.add(name);
+        }
+        if (names.isEmpty()) throw new IllegalArgumentException(ck.dir() + ": no linear layer left to quantize");
+        return names;
+    }
+
+    /**
+     * Writes the quantized checkpoint of {@code layers} (module → record) next to the model's dense tensors. The
+     * only producer facts stored are the recipe, the Hessian artifact's sha256 and the keep-dense pattern, so the
+     * one-process CLI and the mesh's assembler write the same bytes for the same inputs.
+     */
+    public static Path write(Path model, String hessiansSha256, Map<String, ? extends QuantizedTensor> layers, Path out,
+                             Options options) throws IOException {
+        ObjectNode producer = JsonNodeFactory.instance.objectNode().put("recipe", options.recipe().name())
+                .put("hessians_sha256", hessiansSha256);
         if (options.keepDense() != null) producer.put("keep_dense", options.keepDense().pattern());
-        QuantizedCheckpointWriter.Written written = QuantizedCheckpointWriter.write(model, layers, out,
-                QuantizedCheckpointWriter.Options.of(recipe.name()).withSeed(0L).withProducer(producer)
-                        .withReplaceExisting(options.replaceExisting()));
-        return new Report(recipe, written.dir(), List.copyOf(reports), filesSha256(written.dir()), System.nanoTime() - t0);
+        return QuantizedCheckpointWriter.write(model, layers, out,
+                QuantizedCheckpointWriter.Options.of(options.recipe().name()).withSeed(0L).withProducer(producer)
+                        .withReplaceExisting(options.replaceExisting())).dir();
+    }
+
+    /** The Hessian tensor of a weight; a model/artifact mismatch is a clear IllegalArgumentException. */
+    public static String siteFor(Map<String, String> siteOf, String weight, Object artifact) {
+        String site = siteOf.get(weight);
+        if (site == null) {
+            throw new IllegalArgumentException(artifact + " has no Hessian for " + weight
+                    + " (is it an artifact of this model?)");
+        }
+        return site;
     }
 
     /** Weight name → hessian tensor name, from the artifact's site keys {@code module.lin1|lin2}. */
