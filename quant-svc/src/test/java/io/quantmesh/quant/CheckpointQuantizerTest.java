@@ -115,9 +115,11 @@ class CheckpointQuantizerTest {
             // 512, 256, 1024, 1024) over 45,312 weights
             assertEquals(55232.0 / 45312, r.summary().indexBitsPerWeight(), 1e-12);
         }
-        double q = ppl(a.out());
+        double fp32 = ppl(dense), q = ppl(a.out());
         System.out.printf("stories260K vptq-v8-2.0 ppl %.4f, proxy loss %.4g, %.2f s%n", q, a.proxyLoss(), a.nanos() / 1e9);
-        assertTrue(Double.isFinite(q) && q > 1, "vptq ppl " + q);
+        // lossy (the MLP codebooks hold 1024 centroids for ~1400 vectors) but the capped codebooks are large: a broken
+        // decode or layout lands far outside this range (measured 1.72 × fp32)
+        assertTrue(q > fp32 && q < 3 * fp32, "vptq ppl " + q + " vs fp32 " + fp32);
     }
 
     @Test
