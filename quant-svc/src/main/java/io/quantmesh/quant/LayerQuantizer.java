@@ -42,6 +42,11 @@ public final class LayerQuantizer implements AutoCloseable {
         this.loop = new GptqLoop(GptqLoop.Options.defaults().withActOrder(true).withProxyLoss(false)
                 .withThreads(threads));
         this.pcdvq = recipe.polar() ? new PcdvqQuantizer(CheckpointQuantizer.storedCodec(recipe, codebooks)) : null;
+        if (recipe.vector() && Recipe.vectorShape(recipe.codec())[3] > 0) {
+            // fail before any work: the conversion has no stored form for codebook-coded outliers
+            throw new IllegalArgumentException(recipe.name() + ": outlier columns with their own codebook have no "
+                    + "stored form (the format keeps outlier columns in fp16)");
+        }
         this.kmeans = recipe.vector() ? CheckpointQuantizer.storedFitter(recipe, fitter) : null;
         this.par = threads == 0 ? Parallel.common() : Parallel.ofThreads(threads);
     }

@@ -86,6 +86,9 @@ class VptqConversionTest {
         assertTrue(f.getMessage().contains("128 centroids of 8 for 256"), f.getMessage());
         assertThrows(IllegalArgumentException.class, () -> Recipe.vectorShape("vq-v8-k65536"));
         assertThrows(IllegalArgumentException.class, () -> Recipe.vectorShape("vq-v65-k16-r0-o0"));
+        var early = assertThrows(IllegalArgumentException.class, () -> new LayerQuantizer(new Recipe("vq-outliers",
+                true, "vq-v8-k256-r0-o1", -1, null), null, VptqQuantizerTest.KMEANS, 1));
+        assertTrue(early.getMessage().contains("fp16"), early.getMessage());
         var outliers = quantize(new VptqQuantizer.Spec(8, 64, 0, 0.05, 16, 2));
         var o = assertThrows(IllegalArgumentException.class, () -> CheckpointQuantizer.toTensor(outliers));
         assertTrue(o.getMessage().contains("fp16"), o.getMessage());
