@@ -151,8 +151,10 @@ public final class QuantGrpcService extends QuantServiceGrpc.QuantServiceImplBas
             Tensor w;
             switch (req.getWeightsCase()) {
                 case WEIGHTS_INLINE -> {
-                    w = TensorMessages.matrix(req.getWeightsInline(), "weights", WEIGHT_DTYPES);
-                    name = req.getWeightsInline().getName().isEmpty() ? "layer.weight" : req.getWeightsInline().getName();
+                    var t = req.getWeightsInline();
+                    name = t.getName().isEmpty() ? "layer.weight" : t.getName();
+                    if (t.getShapeCount() == 2) checkBudget(name, t.getShape(0), t.getShape(1));   // before any copy
+                    w = TensorMessages.matrix(t, "weights", WEIGHT_DTYPES);
                 }
                 case WEIGHTS_REF -> {
                     name = req.getWeightsRef().getTensor();
@@ -163,11 +165,11 @@ public final class QuantGrpcService extends QuantServiceGrpc.QuantServiceImplBas
                         throw new IllegalArgumentException(name + " is " + w.dtype() + " of rank " + w.rank()
                                 + ", not a floating matrix");
                     }
+                    checkBudget(name, w.dim(0), w.dim(1));
                 }
                 default -> throw new IllegalArgumentException("weights are required (weights_inline or weights_ref)");
             }
-            int rows = Math.toIntExact(w.dim(0)), cols = Math.toIntExact(w.dim(1));
-            checkBudget(name, rows, cols);
+            int cols = Math.toIntExact(w.dim(1));
             double[] h;
             switch (req.getHessianCase()) {
                 case HESSIAN_INLINE -> {
@@ -316,7 +318,7 @@ public final class QuantGrpcService extends QuantServiceGrpc.QuantServiceImplBas
             try {
                 PolarCodebookFile.Loaded l = PolarCodebookFile.read(p);
                 books.put(l.id(), l.codec());
-            } catch (IOException e) {
+            } catch (IOException | IllegalArgumentException e) {
                 if (e instanceof FileNotFoundException) throw e;
                 throw new IllegalArgumentException("codebook '" + uri + "' cannot be read: " + e.getMessage());
             }
@@ -360,7 +362,7 @@ public final class QuantGrpcService extends QuantServiceGrpc.QuantServiceImplBas
                 .setSizeBytes(Files.size(file)).build();
     }
 
-    private void checkBudget(String name, int rows, int cols) {
+    private void checkBudget(String name, long rows, long cols) {
         double bytes = 40.0 * cols * cols + 24.0 * rows * cols;
         if (bytes > limits.maxLayerBytes()) {
             throw Status.RESOURCE_EXHAUSTED.withDescription(String.format("%s [%d, %d] needs about %d MiB to "
