@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
                 BenchCommand.class, LogitsCommand.class, UpcycleCommand.class, CalibrateCommand.class,
                 BenchHessianCommand.class, BenchCodebooksCommand.class, CodebookServerCommand.class,
                 BenchGptqCommand.class, QuantizeRtnCommand.class, QuantizeCommand.class, ResultsCommand.class,
-                DiagnosePcdvqCommand.class})
+                DiagnosePcdvqCommand.class, QuantServerCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

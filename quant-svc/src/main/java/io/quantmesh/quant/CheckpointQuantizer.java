@@ -49,9 +49,16 @@ import java.util.stream.Stream;
  * thread count and nothing time-dependent is stored, so the same inputs give byte-identical files.
  */
 public final class CheckpointQuantizer {
-    /** Called after each layer, in checkpoint order. */
+    /**
+     * Called around each layer, in checkpoint order. An exception thrown by either hook (e.g. a
+     * {@link java.util.concurrent.CancellationException} when a caller gave up) aborts {@link #quantize} before
+     * anything is written: the output directory is only published after the last layer.
+     */
     @FunctionalInterface
     public interface Listener {
+        /** Before layer {@code index} (0-based) of {@code total}, the weight {@code tensor}, is loaded. */
+        default void layerStarting(int index, int total, String tensor) {}
+
         void layerDone(int done, int total, LayerReport layer);
     }
 
@@ -120,6 +127,7 @@ public final class CheckpointQuantizer {
             List<String> names = plan(ck, options.keepDense());
             for (int i = 0; i < names.size(); i++) {
                 String name = names.get(i);
+                if (listener != null) listener.layerStarting(i, names.size(), name);
                 Tensor t = ck.tensor(name);
                 double[] h = hessian(hf, siteFor(siteOf, name, hessians), Math.toIntExact(t.dim(1)), name);
                 LayerQuantizer.Layer layer = quantizer.quantize(name, t, h, i);

@@ -82,6 +82,10 @@ public final class LayerQuantizer implements AutoCloseable {
             group = -1;
         } else {
             ScalarGroupQuantizer q = ScalarGroupQuantizer.forRecipe(recipe, cols);
+            // round-to-nearest never factors H, but its proxy loss is only meaningful for a valid one: every recipe
+            // accepts exactly the Hessians the GPTQ loop accepts (finite, symmetric, positive definite once damped)
+            if (!recipe.gptq()) PreparedHessian.of(h, cols, loop.options().dampening(), false,
+                    PreparedHessian.Feedback.LDL, par);
             GptqResult<ScalarCodes> r = recipe.gptq() ? loop.quantize(weights, rows, cols, h, q)
                     : loop.roundToNearest(weights, rows, cols, h, q);
             stored = CheckpointQuantizer.toTensor(r.codes(), r.permutation());
