@@ -202,6 +202,29 @@ class QuantStagesTest {
     }
 
     @Test
+    void oneWorkerInstanceServesConcurrentConsumers() throws Exception {
+        // StageRunner's consumers of one process share the Stage instance: three threads, one QuantWorker
+        JobSpec spec = spec("j-conc", "gptq-int4-g128", "");
+        CodebooksCompleted c = calibrated(spec);
+        List<QuantTask> tasks = plan(c);
+        List<QuantResult> results;
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(3);
+        try {
+            List<java.util.concurrent.Future<QuantResult>> futures = new ArrayList<>();
+            for (QuantTask t : tasks) futures.add(pool.submit(() -> work(t)));
+            results = new ArrayList<>();
+            for (var f : futures) results.add(f.get());
+        } finally {
+            pool.shutdown();
+        }
+        String key = "gptq-int4-g128";
+        assertTrue(worker.quantizers().idle(key) >= 1 && worker.quantizers().idle(key) <= 3, "" + worker.quantizers().idle(key));
+        CheckpointQuantized done = only(new QuantAssembler(store, "test").handle(results.get(7)), Topic.QUANTIZED,
+                CheckpointQuantized.class);
+        assertEquals(cliReference(spec, c.getHessians(), tmp.resolve("cli-conc")), shaOf(done));
+    }
+
+    @Test
     void keepDenseReachesThePlanAndTheProducerBlock() throws Exception {
         JobSpec spec = spec("j-kd", "rtn-int4-g128", ".*mlp\\..*");
         CodebooksCompleted c = calibrated(spec);
