@@ -11,7 +11,8 @@ import picocli.CommandLine.Command;
                 BenchCommand.class, LogitsCommand.class, UpcycleCommand.class, CalibrateCommand.class,
                 BenchHessianCommand.class, BenchCodebooksCommand.class, CodebookServerCommand.class,
                 BenchGptqCommand.class, QuantizeRtnCommand.class, QuantizeCommand.class, ResultsCommand.class,
-                DiagnosePcdvqCommand.class, QuantServerCommand.class})
+                DiagnosePcdvqCommand.class, QuantServerCommand.class, MeshCommand.class, SubmitCommand.class,
+                JobsCommand.class, ServeCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
