@@ -9,6 +9,8 @@ import io.quantmesh.kafka.EmbeddedKafka;
 import io.quantmesh.mesh.MeshConfig;
 import io.quantmesh.mesh.StageRunner;
 import io.quantmesh.mesh.Topics;
+import io.quantmesh.quant.grpc.QuantGrpcService;
+import io.quantmesh.quant.grpc.QuantServer;
 import org.apache.kafka.clients.admin.Admin;
 
 import java.io.IOException;
@@ -25,14 +27,14 @@ import java.util.Map;
  * {@code <store>/mesh.json} so the other commands find it.
  */
 final class LocalMesh implements AutoCloseable {
-    /** Where the gRPC servers go: calibration at base, codebook at base + 1; 0 = free ports; negative = none. */
+    /** gRPC servers: calibration at base, codebook at base + 1, quant at base + 2; 0 = free ports; negative = none. */
     record Options(Path store, int kafkaPort, int workers, int grpcPortBase, Path corpora) {
         Options {
             if (workers < 1 || workers > 64) throw new IllegalArgumentException("--workers must be 1..64, got " + workers);
             if (kafkaPort < 0 || kafkaPort > 65535) {
                 throw new IllegalArgumentException("--kafka-port must be 0..65535, got " + kafkaPort);
             }
-            if (grpcPortBase > 65534) throw new IllegalArgumentException("--port-base must be at most 65534");
+            if (grpcPortBase > 65533) throw new IllegalArgumentException("--port-base must be at most 65533");
         }
     }
 
@@ -88,6 +90,10 @@ final class LocalMesh implements AutoCloseable {
                         CodebookGrpcService.Limits.DEFAULT);
                 servers.add(cb);
                 ports.put("codebook", cb.port());
+                QuantServer q = QuantServer.start(base == 0 ? 0 : base + 2, store.root(),
+                        QuantGrpcService.Limits.defaults());
+                servers.add(q);
+                ports.put("quant", q.port());
             }
             new MeshFile(kafka.bootstrapServers(), cfg.topicPrefix(), ports, ProcessHandle.current().pid())
                     .write(store.root());

@@ -33,7 +33,7 @@ final class MeshCommand implements Runnable {
         int kafkaPort;
 
         @Option(names = "--port-base", defaultValue = "50051", paramLabel = "N",
-                description = "gRPC ports: calibration N, codebook N+1 (default: ${DEFAULT-VALUE}; 0 = free ports; "
+                description = "gRPC ports: calibration N, codebook N+1, quant N+2 (default: ${DEFAULT-VALUE}; 0 = free ports; "
                         + "-1 = no gRPC)")
         int portBase;
 

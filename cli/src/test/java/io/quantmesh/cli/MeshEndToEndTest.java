@@ -11,6 +11,10 @@ import io.quantmesh.proto.v1.CollectHessiansProgress;
 import io.quantmesh.proto.v1.CollectHessiansRequest;
 import io.quantmesh.proto.v1.JobFailed;
 import io.quantmesh.proto.v1.JobSpec;
+import io.quantmesh.proto.v1.QuantServiceGrpc;
+import io.quantmesh.proto.v1.QuantizeCheckpointProgress;
+import io.quantmesh.proto.v1.QuantizeCheckpointRequest;
+import io.quantmesh.core.recipe.Recipe;
 import io.quantmesh.quant.CheckpointQuantizer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
@@ -40,7 +44,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Issue 7 item 1 on the one-process mesh (embedded KRaft broker, every stage, real loopback gRPC): stories260K
  * submitted with {@code quantmesh submit} comes out byte-identical to {@code quantmesh quantize} with the same recipe
  * and the same calibration (Hessians collected through the mesh's calibration gRPC endpoint with the same settings,
- * themselves byte-identical to the mesh's). Item 4: bad input fails fast on jobs.failed and the mesh keeps serving.
+ * themselves byte-identical to the mesh's), and to the mesh's quant-svc gRPC QuantizeCheckpoint. Item 4: bad input fails fast on jobs.failed and the mesh keeps serving.
  */
 class MeshEndToEndTest {
     @TempDir
@@ -101,12 +105,28 @@ class MeshEndToEndTest {
         assertArrayEquals(Files.readAllBytes(refHessians),
                 Files.readAllBytes(store.resolve("jobs/" + job + "/hessians.safetensors")));
 
+        // the quant-svc gRPC endpoint of the mesh, from the same Hessians (and the codebook the mesh built)
+        Path viaGrpc = store.resolve("reference/" + recipe + "/grpc-checkpoint");
+        ch = ManagedChannelBuilder.forAddress("127.0.0.1", mesh.grpcPorts().get("quant")).usePlaintext().build();
+        try {
+            QuantizeCheckpointRequest.Builder req = QuantizeCheckpointRequest.newBuilder().setModel(modelUri)
+                    .setHessians("artifact:reference/" + recipe + "/hessians.safetensors").setRecipe(recipe)
+                    .setOutput("artifact:reference/" + recipe + "/grpc-checkpoint");
+            for (String id : Recipe.named(recipe).codebooks()) req.addCodebooks("artifact:codebooks/" + id + ".safetensors");
+            Iterator<QuantizeCheckpointProgress> it = QuantServiceGrpc.newBlockingStub(ch)
+                    .withDeadlineAfter(120, TimeUnit.SECONDS).quantizeCheckpoint(req.build());
+            while (it.hasNext()) it.next();
+        } finally {
+            ch.shutdownNow();
+        }
+
         Path reference = tmp.resolve("quantize-" + recipe);
         LlamaCommandsTest.Run q = run("quantize", "--model", hf.toString(), "--recipe", recipe, "--out",
                 reference.toString(), "--hessians", refHessians.toString());
         assertEquals(0, q.code(), q.err());
         Map<String, String> expected = CheckpointQuantizer.filesSha256(reference);
         assertEquals(expected, CheckpointQuantizer.filesSha256(checkpoint));
+        assertEquals(expected, CheckpointQuantizer.filesSha256(viaGrpc));
         for (Map.Entry<String, String> f : expected.entrySet()) {
             assertTrue(r.out().matches("(?s).*" + Pattern.quote(f.getKey()) + " +[0-9,]+ bytes  sha256 "
                     + f.getValue() + ".*"), "submit prints " + f.getKey() + "'s sha256:\n" + r.out());
