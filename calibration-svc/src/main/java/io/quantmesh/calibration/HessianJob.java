@@ -3,6 +3,7 @@ package io.quantmesh.calibration;
 import io.quantmesh.core.model.LanguageModel;
 import io.quantmesh.core.model.Models;
 
+import io.quantmesh.core.store.ArtifactStore;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -90,12 +91,16 @@ public final class HessianJob {
         }
     }
 
-    /** No clock, host path or thread count goes in: the same request writes the same bytes. */
-    private static Map<String, String> metadata(Spec spec, LanguageModel model, CalibrationSet set, int sites) {
+    /**
+     * No clock, path or thread count goes in: the same model (by content, {@link ArtifactStore#contentDigest}),
+     * corpora and settings write the same bytes, whether the model was given as a host path or a store URI.
+     */
+    private static Map<String, String> metadata(Spec spec, LanguageModel model, CalibrationSet set, int sites)
+            throws IOException {
         Map<String, String> m = new LinkedHashMap<>();
         m.put("format", HessianArtifact.FORMAT);
         m.put("quantmesh_version", Version.get());
-        m.put("model", spec.modelLabel());
+        m.put("model_sha256", ArtifactStore.contentDigest(spec.model()));
         m.put("model_family", model.family());
         m.put("corpus", String.join(",", set.corpora()));
         m.put("sampler", SAMPLER);

@@ -74,7 +74,7 @@ class HessianCollectorTest {
             }
             Map<String, String> md = f.metadata();
             assertEquals(HessianArtifact.FORMAT, md.get("format"));
-            assertEquals("stories260K", md.get("model"));
+            assertEquals(64, md.get("model_sha256").length(), "the model by content, never a path");
             assertEquals("llama", md.get("model_family"));
             assertEquals("austen,moby-dick,sotu", md.get("corpus"));
             assertEquals("7", md.get("seed"));

@@ -168,7 +168,7 @@ final class DiagnosePcdvqCommand implements Callable<Integer> {
         Recipe int2 = Recipe.named("gptq-int2-g128");
         GptqLoop loop = new GptqLoop(GptqLoop.Options.defaults().withActOrder(true).withProxyLoss(false));
         Files.createDirectories(work);
-        Path h = hessians != null ? hessians : QuantizeCommand.collect(model, calibSamples, seed,
+        Path h = hessians != null ? hessians : QuantizeCommand.collect(model, calibSamples, null, seed,
                 work.resolve("hessians.safetensors"), System.err);
 
         Shape gauss = new Shape();

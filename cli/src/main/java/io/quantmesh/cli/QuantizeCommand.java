@@ -52,6 +52,10 @@ final class QuantizeCommand implements Callable<Integer> {
             description = "calibration sequences when collecting Hessians (default: ${DEFAULT-VALUE})")
     int calibSamples;
 
+    @Option(names = "--calib-seq-len", paramLabel = "L",
+            description = "tokens per calibration sequence (default: min(2048, context / 2))")
+    Integer calibSeqLen;
+
     @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "calibration sampling seed (default: ${DEFAULT-VALUE})")
     long seed;
 
@@ -68,7 +72,7 @@ final class QuantizeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Recipe r = Recipe.named(recipe);
-        Path h = hessians != null ? hessians : collect(model, calibSamples, seed, out.resolveSibling(
+        Path h = hessians != null ? hessians : collect(model, calibSamples, calibSeqLen, seed, out.resolveSibling(
                 out.getFileName() + ".hessians.safetensors"), System.err);
         CheckpointQuantizer.Report report = run(model, h, out, new CheckpointQuantizer.Options(r, keepDense, force,
                 threads), System.err);
@@ -76,10 +80,13 @@ final class QuantizeCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** Collects Hessians with calibration-svc's job (default corpora, 256-token sequences for stories260K). */
-    static Path collect(Path model, int samples, long seed, Path file, PrintStream err) throws IOException {
+    /**
+     * Collects Hessians with calibration-svc's job (default corpora; seqLen null = the default, 256 tokens for
+     * stories260K). The artifact records the model by content, so it equals the mesh's for the same settings.
+     */
+    static Path collect(Path model, int samples, Integer seqLen, long seed, Path file, PrintStream err) throws IOException {
         HessianJob job = new HessianJob(Corpora.shared(), HessianCollector.withDefaultBudget());
-        HessianJob.Result res = job.run(new HessianJob.Spec(model, model.toString(), List.of(), samples, null, seed, file),
+        HessianJob.Result res = job.run(new HessianJob.Spec(model, model.toString(), List.of(), samples, seqLen, seed, file),
                 (done, total, tokens) -> {
                     err.printf("\rcalibration sequence %d/%d", done, total);
                     if (done == total) err.println();

@@ -61,7 +61,7 @@ final class ResultsCommand implements Callable<Integer> {
         Path eval = file != null ? file : Shared.resolve("data/eval/tinystories-sample.txt");
         String text = Perplexity.readText(eval);
         Files.createDirectories(work);
-        Path h = hessians != null ? hessians : QuantizeCommand.collect(model, calibSamples, seed,
+        Path h = hessians != null ? hessians : QuantizeCommand.collect(model, calibSamples, null, seed,
                 work.resolve("hessians.safetensors"), System.err);
         // One untimed pass first, so that the first row's time is not mostly JIT compilation.
         System.err.println("== warm-up (not timed)");

@@ -1,53 +1,39 @@
 package io.quantmesh.calibration.grpc;
 
-import io.grpc.Server;
-import io.grpc.ServerBuilder;
-import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
-import io.grpc.protobuf.services.HealthStatusManager;
-import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.quantmesh.calibration.Corpora;
 import io.quantmesh.calibration.HessianCollector;
 import io.quantmesh.calibration.HessianJob;
 import io.quantmesh.core.store.ArtifactStore;
+import io.quantmesh.mesh.grpc.StageServer;
 import io.quantmesh.proto.v1.CalibrationServiceGrpc;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
+import java.util.Map;
 
 /**
- * Runs calibration-svc: the {@link CalibrationGrpcService}, standard gRPC health and server reflection.
+ * Runs calibration-svc: the {@link CalibrationGrpcService}, on a {@link StageServer} (health, reflection, graceful close).
  *
  * <pre>java ... io.quantmesh.calibration.grpc.CalibrationServer [--port=50051] [--store=DIR] [--corpora=DIR]</pre>
  * Defaults come from QUANTMESH_CALIBRATION_PORT (50051), QUANTMESH_ARTIFACTS (./artifacts) and the shared
  * corpora (../shared/data/corpora, or QUANTMESH_SHARED/data/corpora).
  */
 public final class CalibrationServer implements AutoCloseable {
-    private final Server server;
-    private final HealthStatusManager health;
+    private final StageServer server;
 
-    private CalibrationServer(Server server, HealthStatusManager health) {
+    private CalibrationServer(StageServer server) {
         this.server = server;
-        this.health = health;
     }
 
     /** Starts the service on {@code port} (0 picks a free one). */
     public static CalibrationServer start(int port, ArtifactStore store, Corpora corpora) throws IOException {
-        HealthStatusManager health = new HealthStatusManager();
         HessianJob job = new HessianJob(corpora, HessianCollector.withDefaultBudget());
-        Server server = ServerBuilder.forPort(port)
-                .addService(new CalibrationGrpcService(store, job, 1, 500))
-                .addService(health.getHealthService())
-                .addService(ProtoReflectionServiceV1.newInstance())
-                .build()
-                .start();
-        health.setStatus("", ServingStatus.SERVING);
-        health.setStatus(CalibrationServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
-        return new CalibrationServer(server, health);
+        return new CalibrationServer(StageServer.start("calibration-svc", port, 4 << 20,
+                new CalibrationGrpcService(store, job, 1, 500), CalibrationServiceGrpc.SERVICE_NAME));
     }
 
     public int port() {
-        return server.getPort();
+        return server.port();
     }
 
     public void awaitTermination() throws InterruptedException {
@@ -56,46 +42,20 @@ public final class CalibrationServer implements AutoCloseable {
 
     @Override
     public void close() throws InterruptedException {
-        health.enterTerminalState();
-        server.shutdown();
-        if (!server.awaitTermination(10, TimeUnit.SECONDS)) server.shutdownNow();
+        server.close();
     }
 
     public static void main(String[] args) throws Exception {
-        int port = Integer.parseInt(System.getenv().getOrDefault("QUANTMESH_CALIBRATION_PORT", "50051"));
-        Path store = Path.of(System.getenv().getOrDefault("QUANTMESH_ARTIFACTS", "artifacts"));
-        Path corpora = null;
-        for (String a : args) {
-            if (a.startsWith("--port=")) port = Integer.parseInt(a.substring(7));
-            else if (a.startsWith("--store=")) store = Path.of(a.substring(8));
-            else if (a.startsWith("--corpora=")) corpora = Path.of(a.substring(10));
-            else {
-                System.err.println("calibration-server: unknown argument " + a
-                        + " (--port=N --store=DIR --corpora=DIR)");
-                System.exit(2);
-            }
-        }
-        if (port < 0 || port > 65535) {
-            System.err.println("calibration-server: port must be 0..65535, got " + port);
-            System.exit(2);
-        }
-        CalibrationServer s;
         try {
-            s = start(port, new ArtifactStore(store), corpora == null ? Corpora.shared() : new Corpora(corpora));
+            Map<String, String> f = StageServer.flags(args, Map.of(
+                    "port", System.getenv().getOrDefault("QUANTMESH_CALIBRATION_PORT", "50051"),
+                    "store", System.getenv().getOrDefault("QUANTMESH_ARTIFACTS", "artifacts"),
+                    "corpora", ""));
+            Path store = Path.of(f.get("store"));
+            Corpora corpora = f.get("corpora").isEmpty() ? Corpora.shared() : new Corpora(Path.of(f.get("corpora")));
+            start(StageServer.intFlag(f, "port"), new ArtifactStore(store), corpora).server.serveUntilShutdown(store);
         } catch (IllegalArgumentException | IOException e) {
-            System.err.println("calibration-server: " + e.getMessage());
-            System.exit(2);
-            return;
+            StageServer.fail("calibration-server", e);
         }
-        System.out.println("calibration-svc listening on port " + s.port() + ", artifacts in "
-                + store.toAbsolutePath());
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            try {
-                s.close();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }));
-        s.awaitTermination();
     }
 }

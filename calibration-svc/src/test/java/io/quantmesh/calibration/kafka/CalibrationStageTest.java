@@ -78,7 +78,8 @@ class CalibrationStageTest {
         Path file = store.verified(ref);
         try (var f = io.quantmesh.core.safetensors.SafetensorsFile.open(file)) {
             assertEquals("quantmesh.hessians.v1", f.metadata().get("format"));
-            assertEquals(modelUri, f.metadata().get("model"), "the store URI, never a host path");
+            assertEquals(io.quantmesh.core.store.ArtifactStore.contentDigest(store.resolve(modelUri)), f.metadata().get("model_sha256"),
+                    "the model by content, never a path");
         }
         CalibrationCompleted again = (CalibrationCompleted) stage.handle(e).get(0).value();
         assertEquals(c.getHessians(), again.getHessians(), "a redelivery rewrites identical bytes");

@@ -94,7 +94,7 @@ public final class ArtifactStore {
                 }
             }
         }
-        if (cur.equals(root)) throw new IllegalArgumentException("artifact URI '" + uri + "' names the root itself");
+        if (cur.equals(root)) throw new IllegalArgumentException("artifact URI '" + uri + "' names the artifact root itself");
         return cur;
     }
 
@@ -227,6 +227,16 @@ public final class ArtifactStore {
             if (Files.exists(temp, LinkOption.NOFOLLOW_LINKS)) deleteTree(temp);
         }
         return uri;
+    }
+
+    /**
+     * The content identity of a directory: sha256 over every file's relative path, size and sha256 (what
+     * {@link #importDirectory} names copies by). The same model has the same digest wherever it lies, so artifacts
+     * that record it (Hessians) are byte-identical whether a model was read from a host path or from the store.
+     */
+    public static String contentDigest(Path dir) throws IOException {
+        Path src = dir.toRealPath();
+        return Sha256.of(manifestBytes(src, manifest(src, MAX_IMPORT_BYTES)));
     }
 
     /** Relative path ('/') → sha256 of every regular file, sorted; rejects links, special files and oversize. */

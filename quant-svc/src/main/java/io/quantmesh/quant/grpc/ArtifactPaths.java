@@ -1,53 +1,35 @@
 package io.quantmesh.quant.grpc;
 
+import io.quantmesh.core.store.ArtifactStore;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
 /**
- * URIs of QuantService requests confined to the server's artifact root, with the rules of the mesh's
- * {@code core.store.ArtifactStore} (docs/PIPELINE.md, "QuantService"): {@code artifact:a/b} or {@code a/b}; blank,
- * absolute, {@code ..} segments, backslashes, NUL, the root itself and links that lead out are refused. A stand-in
- * until that store lands in core; quant-svc may not use calibration-svc's {@code ArtifactRoot}.
+ * QuantService's view of the artifact store: core's {@link ArtifactStore} confinement rules (docs/MESH.md), with the
+ * request field named in every error ("model", "output", …) so a client knows which URI was refused.
  */
 final class ArtifactPaths {
-    static final String SCHEME = "artifact:";
-
-    private final Path root;
+    private final ArtifactStore store;
 
     ArtifactPaths(Path root) throws IOException {
-        Files.createDirectories(root);
-        this.root = root.toRealPath();
+        this.store = new ArtifactStore(root);
     }
 
     Path root() {
-        return root;
+        return store.root();
     }
 
-    /** The path {@code uri} names; {@code what} labels the error ("model", "output"). Never creates anything. */
-    Path resolve(String uri, String what) throws IOException {
-        String rel = uri.startsWith(SCHEME) ? uri.substring(SCHEME.length()) : uri;
-        if (rel.isBlank()) throw new IllegalArgumentException(what + " is required");
-        if (rel.indexOf('\\') >= 0 || rel.indexOf('\0') >= 0) {
-            throw new IllegalArgumentException(what + " '" + uri + "' may not contain a backslash or NUL");
+    /** The path {@code uri} names; {@code what} labels the error. Never creates anything. */
+    Path resolve(String uri, String what) {
+        if (uri == null || uri.isBlank()) throw new IllegalArgumentException(what + " is required");
+        try {
+            return store.resolve(uri);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(what + ": " + e.getMessage(), e);
         }
-        if (rel.startsWith("/")) throw new IllegalArgumentException(what + " '" + uri + "' is outside the artifact root");
-        Path p = root;
-        for (String segment : rel.split("/")) {
-            if (segment.equals("..")) {
-                throw new IllegalArgumentException(what + " '" + uri + "' is outside the artifact root ('..')");
-            }
-            if (!segment.isEmpty() && !segment.equals(".")) p = p.resolve(segment);
-        }
-        if (p.equals(root)) throw new IllegalArgumentException(what + " '" + uri + "' names the artifact root itself");
-        // a link anywhere on the existing part of the path must stay inside the root
-        Path existing = p;
-        while (!Files.exists(existing)) existing = existing.getParent();
-        if (!existing.toRealPath().startsWith(root)) {
-            throw new IllegalArgumentException(what + " '" + uri + "' leads outside the artifact root");
-        }
-        return p;
     }
 
     /** Like {@link #resolve}, for inputs: NOT_FOUND's {@link NoSuchFileException} when nothing is there. */
@@ -58,6 +40,6 @@ final class ArtifactPaths {
     }
 
     String uri(Path p) {
-        return SCHEME + root.relativize(p.toAbsolutePath().normalize()).toString().replace('\\', '/');
+        return store.uri(p);
     }
 }

@@ -52,6 +52,6 @@ record QuantFixture(Path root, String model, String hessians, String codebook, M
     private static PolarCodebook built;
 
     Path path(String uri) {
-        return root.resolve(uri.substring(ArtifactPaths.SCHEME.length()));
+        return root.resolve(uri.substring(io.quantmesh.core.store.ArtifactStore.SCHEME.length()));
     }
 }
