@@ -5,17 +5,12 @@ import io.quantmesh.core.safetensors.TensorSpec;
 import io.quantmesh.core.tensor.DType;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 
@@ -58,13 +53,6 @@ public final class HessianArtifact {
 
     /** Hex sha256 of a file's bytes. */
     public static String sha256(Path file) throws IOException {
-        try (InputStream in = Files.newInputStream(file)) {
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
-            byte[] buf = new byte[1 << 16];
-            for (int r; (r = in.read(buf)) > 0; ) md.update(buf, 0, r);
-            return HexFormat.of().formatHex(md.digest());
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return io.quantmesh.core.store.Sha256.of(file);
     }
 }

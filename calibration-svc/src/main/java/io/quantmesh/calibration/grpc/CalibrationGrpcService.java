@@ -4,9 +4,9 @@ import io.grpc.Context;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
-import io.quantmesh.calibration.ArtifactRoot;
 import io.quantmesh.calibration.Cancellation;
 import io.quantmesh.calibration.HessianJob;
+import io.quantmesh.core.store.ArtifactStore;
 import io.quantmesh.proto.v1.ArtifactRef;
 import io.quantmesh.proto.v1.CalibrationServiceGrpc;
 import io.quantmesh.proto.v1.CollectHessiansProgress;
@@ -33,12 +33,12 @@ import java.util.concurrent.TimeUnit;
 public final class CalibrationGrpcService extends CalibrationServiceGrpc.CalibrationServiceImplBase {
     private static final Logger log = LoggerFactory.getLogger(CalibrationGrpcService.class);
 
-    private final ArtifactRoot artifacts;
+    private final ArtifactStore artifacts;
     private final HessianJob job;
     private final Semaphore slots;
     private final long progressIntervalNanos;
 
-    public CalibrationGrpcService(ArtifactRoot artifacts, HessianJob job, int maxConcurrentJobs,
+    public CalibrationGrpcService(ArtifactStore artifacts, HessianJob job, int maxConcurrentJobs,
                                   long progressIntervalMs) {
         this.artifacts = artifacts;
         this.job = job;
@@ -91,14 +91,25 @@ public final class CalibrationGrpcService extends CalibrationServiceGrpc.Calibra
     private HessianJob.Spec spec(CollectHessiansRequest req) throws IOException {
         if (req.getModel().isBlank()) throw new IllegalArgumentException("model is required");
         if (req.getOutput().isBlank()) throw new IllegalArgumentException("output is required");
-        Path model = artifacts.resolve(req.getModel(), "model");
-        Path output = artifacts.resolve(req.getOutput(), "output");
+        Path model = resolve(req.getModel(), "model");
+        Path output = resolve(req.getOutput(), "output");
         if (Files.isDirectory(output)) {
             throw new IllegalArgumentException("output '" + req.getOutput() + "' is a directory");
         }
         return new HessianJob.Spec(model, req.getModel(), req.getCorporaList(),
                 req.hasSamples() ? req.getSamples() : null, req.hasSeqLen() ? req.getSeqLen() : null, req.getSeed(),
                 output);
+    }
+
+    /** The store's confinement errors, labelled with the request field ("model", "output"). */
+    private Path resolve(String ref, String what) {
+        String rel = ref.startsWith(ArtifactStore.SCHEME) ? ref.substring(ArtifactStore.SCHEME.length()) : ref;
+        if (rel.isBlank()) throw new IllegalArgumentException(what + " is required");
+        try {
+            return artifacts.resolve(ref);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(what + ": " + e.getMessage(), e);
+        }
     }
 
     private static CollectHessiansProgress.Builder progress(int done, int total, long tokens, long nanos) {

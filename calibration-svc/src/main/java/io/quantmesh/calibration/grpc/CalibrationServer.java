@@ -5,10 +5,10 @@ import io.grpc.ServerBuilder;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
-import io.quantmesh.calibration.ArtifactRoot;
 import io.quantmesh.calibration.Corpora;
 import io.quantmesh.calibration.HessianCollector;
 import io.quantmesh.calibration.HessianJob;
+import io.quantmesh.core.store.ArtifactStore;
 import io.quantmesh.proto.v1.CalibrationServiceGrpc;
 
 import java.io.IOException;
@@ -32,7 +32,7 @@ public final class CalibrationServer implements AutoCloseable {
     }
 
     /** Starts the service on {@code port} (0 picks a free one). */
-    public static CalibrationServer start(int port, ArtifactRoot store, Corpora corpora) throws IOException {
+    public static CalibrationServer start(int port, ArtifactStore store, Corpora corpora) throws IOException {
         HealthStatusManager health = new HealthStatusManager();
         HessianJob job = new HessianJob(corpora, HessianCollector.withDefaultBudget());
         Server server = ServerBuilder.forPort(port)
@@ -81,7 +81,7 @@ public final class CalibrationServer implements AutoCloseable {
         }
         CalibrationServer s;
         try {
-            s = start(port, new ArtifactRoot(store), corpora == null ? Corpora.shared() : new Corpora(corpora));
+            s = start(port, new ArtifactStore(store), corpora == null ? Corpora.shared() : new Corpora(corpora));
         } catch (IllegalArgumentException | IOException e) {
             System.err.println("calibration-server: " + e.getMessage());
             System.exit(2);

@@ -7,7 +7,7 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
-import io.quantmesh.calibration.ArtifactRoot;
+import io.quantmesh.core.store.ArtifactStore;
 import io.quantmesh.calibration.Corpora;
 import io.quantmesh.calibration.HessianCollector;
 import io.quantmesh.calibration.HessianJob;
@@ -51,7 +51,7 @@ class CalibrationGrpcServiceTest {
                 Shared.resolve("models/stories260K/tok512.bin"), store.resolve("models/stories260K"));
         String name = InProcessServerBuilder.generateName();
         // progress after every sequence (interval 0) so the stream's messages can be counted
-        CalibrationGrpcService service = new CalibrationGrpcService(new ArtifactRoot(store),
+        CalibrationGrpcService service = new CalibrationGrpcService(new ArtifactStore(store),
                 new HessianJob(Corpora.shared(), HessianCollector.withDefaultBudget()), 1, 0);
         server = InProcessServerBuilder.forName(name).directExecutor().addService(service).build().start();
         channel = InProcessChannelBuilder.forName(name).directExecutor().build();
@@ -168,7 +168,7 @@ class CalibrationGrpcServiceTest {
     @Test
     void aClientCancelStopsTheCollectionFreesTheSlotAndLeavesNoArtifact() throws Exception {
         String name = InProcessServerBuilder.generateName();
-        CalibrationGrpcService service = new CalibrationGrpcService(new ArtifactRoot(store),
+        CalibrationGrpcService service = new CalibrationGrpcService(new ArtifactStore(store),
                 new HessianJob(Corpora.shared(), HessianCollector.withDefaultBudget()), 1, 0);
         // the service runs on the server's own executor here, so the client can act mid-stream
         Server own = InProcessServerBuilder.forName(name).addService(service).build().start();

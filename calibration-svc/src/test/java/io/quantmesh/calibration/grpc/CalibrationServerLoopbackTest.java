@@ -11,7 +11,7 @@ import io.grpc.reflection.v1.ServerReflectionGrpc;
 import io.grpc.reflection.v1.ServerReflectionRequest;
 import io.grpc.reflection.v1.ServerReflectionResponse;
 import io.grpc.stub.StreamObserver;
-import io.quantmesh.calibration.ArtifactRoot;
+import io.quantmesh.core.store.ArtifactStore;
 import io.quantmesh.calibration.Corpora;
 import io.quantmesh.core.Shared;
 import io.quantmesh.core.importer.Llama2cImporter;
@@ -41,7 +41,7 @@ class CalibrationServerLoopbackTest {
         Assumptions.assumeTrue(Shared.available(), "shared/ models not available");
         Llama2cImporter.importTo(Shared.resolve("models/stories260K/stories260K.bin"),
                 Shared.resolve("models/stories260K/tok512.bin"), store.resolve("models/s"));
-        try (CalibrationServer server = CalibrationServer.start(0, new ArtifactRoot(store), Corpora.shared())) {
+        try (CalibrationServer server = CalibrationServer.start(0, new ArtifactStore(store), Corpora.shared())) {
             ManagedChannel ch = ManagedChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
             try {
                 HealthCheckResponse health = HealthGrpc.newBlockingStub(ch)
