@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
                 ImportLlama2cCommand.class, GenerateCommand.class, PplCommand.class, SynthCommand.class,
                 BenchCommand.class, LogitsCommand.class, UpcycleCommand.class, CalibrateCommand.class,
                 BenchHessianCommand.class, BenchCodebooksCommand.class, CodebookServerCommand.class,
-                BenchGptqCommand.class, QuantizeRtnCommand.class, QuantizeCommand.class, ResultsCommand.class})
+                BenchGptqCommand.class, QuantizeRtnCommand.class, QuantizeCommand.class, ResultsCommand.class, BenchMeshCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

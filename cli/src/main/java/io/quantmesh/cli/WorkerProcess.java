@@ -12,9 +12,7 @@ import java.util.concurrent.TimeUnit;
  * {@code bench-mesh}: the current {@code java}, the current class path (the CLI jar, or the test class path), the
  * Vector API module, configuration through the mesh's environment variables. {@link #kill()} is
  * {@link Process#destroyForcibly()}: SIGKILL on Linux, the process gets no chance to commit or clean up.
- *
- * <p>The worker id is the consumer group's static member id: a replacement started with the id of a killed worker
- * takes over its partitions at once instead of waiting for the dead member's session to expire.
+ * A killed worker's partitions move to the live members once its group session expires (MeshConfig: 6 s).
  */
 final class WorkerProcess implements AutoCloseable {
     private final String workerId;
