@@ -137,6 +137,7 @@ final class BenchMeshCommand implements Callable<Integer> {
         long minStart = results.stream().mapToLong(r -> r.getTiming().getStartedMs()).min().orElseThrow();
         long lastResult = job.results().stream().mapToLong(JobTail.Seen::receivedMs).max().orElseThrow();
         long cycles = 0, cycleCompute = 0, store = 0, kafka = 0, pairs = 0;
+        List<Double> perTask = new ArrayList<>();   // overhead / compute of one task
         Map<String, List<QuantResult>> byWorker = new TreeMap<>();
         for (QuantResult r : results) byWorker.computeIfAbsent(r.getTiming().getWorker(), k -> new ArrayList<>()).add(r);
         for (List<QuantResult> rs : byWorker.values()) {
@@ -149,6 +150,7 @@ final class BenchMeshCommand implements Callable<Integer> {
                 store += a.getFinishedMs() - a.getStartedMs() - a.getComputeMs();
                 kafka += b.getStartedMs() - a.getFinishedMs();
                 pairs++;
+                perTask.add((double) (b.getStartedMs() - a.getStartedMs() - a.getComputeMs()) / Math.max(1, a.getComputeMs()));
             }
         }
         System.out.printf("%d worker(s): job wall %.2f s (submit -> checkpoint), quant phase %.2f s (first task start "
@@ -159,6 +161,9 @@ final class BenchMeshCommand implements Callable<Integer> {
                         + "(store I/O in the handler %.2f ms, Kafka between tasks %.2f ms)%n", pairs,
                 (double) (cycles - cycleCompute) / pairs, 100.0 * (cycles - cycleCompute) / cycleCompute,
                 (double) store / pairs, (double) kafka / pairs);
-        System.out.printf("  duplicate results: %d%n", job.results().size() - results.size());
+        perTask.sort(null);
+        // the median leaves out one-off costs (the first task hashes the whole Hessian artifact; JIT warm-up)
+        System.out.printf("  median task: overhead %.2f%% of its compute; duplicate results: %d%n",
+                100 * perTask.get(perTask.size() / 2), job.results().size() - results.size());
     }
 }

@@ -113,12 +113,15 @@ final class MeshHarness implements AutoCloseable {
         return store.importDirectory(dir, name);
     }
 
-    /** The layer artifacts of a job that exist (complete ones only: the store publishes by atomic rename). */
-    List<Path> layerFiles(String jobId) throws IOException {
+    /**
+     * The files in a job's layer directory, sorted; {@code hidden}: only the store's temporaries (".*.tmp", left by
+     * writers killed before their rename), otherwise only the published artifacts.
+     */
+    List<Path> layerFiles(String jobId, boolean hidden) throws IOException {
         Path dir = store.resolve(ArtifactStore.SCHEME + "jobs/" + jobId + "/layers");
         if (!Files.isDirectory(dir)) return List.of();
         try (var s = Files.list(dir)) {
-            return s.filter(p -> p.getFileName().toString().matches("\\d{5}\\.safetensors")).sorted().toList();
+            return s.filter(p -> p.getFileName().toString().startsWith(".") == hidden).sorted().toList();
         }
     }
 

@@ -152,8 +152,10 @@ final class MeshFaultTest {
                     .map(r -> r.getLayer().getSha256()).distinct().toList();
             assertEquals(1, shas.size(), () -> "layer " + index + ": one artifact, whoever wrote it: " + shas);
         }
-        // every layer artifact exists exactly once, under its own name
-        List<String> files = mesh.layerFiles(spec.getJobId()).stream().map(p -> p.getFileName().toString()).toList();
+        // every layer artifact exists exactly once, under its own name, and nothing else is published there
+        List<String> files = mesh.layerFiles(spec.getJobId(), false).stream().map(p -> p.getFileName().toString()).toList();
+        System.out.printf("%s: %d layer artifacts, %d temporaries of killed writers left%n", spec.getJobId(),
+                files.size(), mesh.layerFiles(spec.getJobId(), true).size());
         assertEquals(IntStream.range(0, TASKS).mapToObj(i -> String.format("%05d.safetensors", i)).toList(), files);
         for (var q : result.quantized()) assertEquals(TASKS, q.event().getLayers());
         assertEquals(reference(spec), mesh.checkpoint(spec), "mesh checkpoint == quantmesh quantize, file by file");
