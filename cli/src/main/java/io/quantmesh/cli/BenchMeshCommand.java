@@ -107,7 +107,7 @@ final class BenchMeshCommand implements Callable<Integer> {
 
     /** Waits until the worker group has {@code n} members, so JVM start-up is not counted in the job's time. */
     private static void awaitMembers(MeshHarness mesh, int n) throws Exception {
-        String group = mesh.config().group(MeshHarness.WORKER_GROUP);
+        String group = mesh.config().group(MeshStages.QUANT_WORKER.cliName);
         long end = System.nanoTime() + Duration.ofMinutes(2).toNanos();
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", mesh.config().bootstrapServers()))) {
             while (System.nanoTime() < end) {

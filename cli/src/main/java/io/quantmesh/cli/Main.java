@@ -10,7 +10,9 @@ import picocli.CommandLine.Command;
                 ImportLlama2cCommand.class, GenerateCommand.class, PplCommand.class, SynthCommand.class,
                 BenchCommand.class, LogitsCommand.class, UpcycleCommand.class, CalibrateCommand.class,
                 BenchHessianCommand.class, BenchCodebooksCommand.class, CodebookServerCommand.class,
-                BenchGptqCommand.class, QuantizeRtnCommand.class, QuantizeCommand.class, ResultsCommand.class, BenchMeshCommand.class})
+                BenchGptqCommand.class, QuantizeRtnCommand.class, QuantizeCommand.class, ResultsCommand.class,
+                DiagnosePcdvqCommand.class, QuantServerCommand.class, MeshCommand.class, SubmitCommand.class,
+                JobsCommand.class, ServeCommand.class, BenchMeshCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -1,22 +1,16 @@
 package io.quantmesh.cli;
 
-import io.quantmesh.calibration.kafka.CalibrationStage;
-import io.quantmesh.codebook.kafka.CodebookStage;
-import io.quantmesh.core.parallel.Parallel;
 import io.quantmesh.core.store.ArtifactStore;
 import io.quantmesh.kafka.EmbeddedKafka;
 import io.quantmesh.mesh.MeshConfig;
-import io.quantmesh.mesh.Stage;
 import io.quantmesh.mesh.StageRunner;
 import io.quantmesh.mesh.Topic;
 import io.quantmesh.mesh.Topics;
 import io.quantmesh.proto.v1.JobSpec;
 import io.quantmesh.proto.v1.JobSubmitted;
+import io.quantmesh.calibration.kafka.CalibrationStage;
 import io.quantmesh.core.recipe.Recipe;
 import io.quantmesh.quant.CheckpointQuantizer;
-import io.quantmesh.quant.kafka.QuantAssembler;
-import io.quantmesh.quant.kafka.QuantPlanner;
-import io.quantmesh.quant.kafka.QuantWorker;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -33,7 +27,8 @@ import java.util.Properties;
 
 /**
  * The mesh of the fault tests and {@code bench-mesh}: an embedded broker, the artifact store and, in this JVM, the
- * real calibration, codebook, planner and assembler stages on their {@link StageRunner}s; quant workers run elsewhere
+ * real calibration, codebook, planner and assembler stages as {@code quantmesh mesh up} runs them ({@link MeshStages});
+ * quant workers run elsewhere
  * ({@link WorkerProcess}) unless {@link #startInProcessWorker} is called. Jobs go in as {@link JobSubmitted} events,
  * exactly as {@code quantmesh submit} sends them, and {@link #tail()} watches what comes out.
  */
@@ -41,7 +36,7 @@ final class MeshHarness implements AutoCloseable {
     private final EmbeddedKafka kafka;
     private final ArtifactStore store;
     private final MeshConfig cfg;
-    private final List<AutoCloseable> running = new ArrayList<>();
+    private final List<StageRunner> runners = new ArrayList<>();
     private final KafkaProducer<String, byte[]> producer;
     private final JobTail tail;
 
@@ -66,33 +61,14 @@ final class MeshHarness implements AutoCloseable {
             Topics.ensure(admin, cfg);
         }
         MeshHarness h = new MeshHarness(kafka, store, cfg);
-        h.run(CalibrationStage.create(store, null, "harness"));
-        Parallel codebookThreads = Parallel.ofThreads(1);
-        h.running.add(codebookThreads::close);
-        h.run(new CodebookStage(store, codebookThreads, "harness"));
-        h.run(new QuantPlanner(store));
-        h.run(new QuantAssembler(store, "harness"));
+        h.runners.addAll(MeshStages.start(List.of(MeshStages.CALIBRATION, MeshStages.CODEBOOK,
+                MeshStages.QUANT_PLANNER, MeshStages.QUANT_ASSEMBLER), cfg, store, null, s -> 1));
         return h;
     }
 
-    /** The quant workers' consumer group, shared with {@code quantmesh serve quant-worker}. */
-    static final String WORKER_GROUP = "quant-worker";
-
-    private void run(Stage<?> stage) {
-        run(stage, cfg.group(stage.name()));
-    }
-
-    private void run(Stage<?> stage, String group) {
-        StageRunner r = new StageRunner(cfg, stage, group);
-        r.start();
-        running.add(r);
-    }
-
     /** A quant worker in this JVM (the bad-input tests need no separate processes). */
-    void startInProcessWorker(int threads) {
-        QuantWorker w = new QuantWorker(store, threads, "harness-worker");
-        running.add(w);
-        run(w, cfg.group(WORKER_GROUP));
+    void startInProcessWorker() throws IOException {
+        runners.addAll(MeshStages.start(List.of(MeshStages.QUANT_WORKER), cfg, store, null, s -> 1));
     }
 
     /** Sends the job as {@code quantmesh submit} does; returns when the broker has it. */
@@ -161,7 +137,7 @@ final class MeshHarness implements AutoCloseable {
     public void close() throws Exception {
         tail.close();
         producer.close();
-        for (int i = running.size() - 1; i >= 0; i--) running.get(i).close();
+        MeshStages.close(runners);
         kafka.close();
     }
 }

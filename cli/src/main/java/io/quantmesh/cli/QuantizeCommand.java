@@ -8,6 +8,8 @@ import io.quantmesh.calibration.HessianCollector;
 import io.quantmesh.calibration.HessianJob;
 import io.quantmesh.codebook.PolarCodebook;
 import io.quantmesh.codebook.PolarKey;
+import io.quantmesh.codebook.WeightedKMeans;
+import io.quantmesh.core.codec.KMeansCodec;
 import io.quantmesh.core.codec.PolarCodec;
 import io.quantmesh.core.parallel.Parallel;
 import io.quantmesh.core.quantized.QuantizationSummary;
@@ -89,6 +91,7 @@ final class QuantizeCommand implements Callable<Integer> {
     static CheckpointQuantizer.Report run(Path model, Path hessians, Path out, CheckpointQuantizer.Options o,
             PrintStream err) throws IOException {
         if (o.codebooks() == null) o = o.withCodebooks(QuantizeCommand::universalCodebook);
+        if (o.fitter() == null) o = o.withFitter(QuantizeCommand::weightedKMeans);
         return CheckpointQuantizer.quantize(model, hessians, out, o, (done, total, l) -> {
             int width = 30, filled = done * width / total;
             err.printf("[%s%s] %3d/%d %-40s %4dx%-4d g%-3d proxy %.4e %6.1f ms%n", "#".repeat(filled),
@@ -103,6 +106,16 @@ final class QuantizeCommand implements Callable<Integer> {
     static PolarCodec universalCodebook(String id) {
         return CODEBOOKS.computeIfAbsent(id, k -> PolarCodebook.build(PolarKey.parse(k), Parallel.common(),
                 io.quantmesh.codebook.Cancellation.NONE).codec());
+    }
+
+    /**
+     * codebook-svc's weighted k-means as VPTQ's per-layer fitter: seeded k-means++, at most 100 Lloyd iterations
+     * (DESIGN §3), stopping early below 1e-4 relative improvement; thread-count independent.
+     */
+    static KMeansCodec weightedKMeans(float[] vectors, float[] weights, int count, int k, int clusters, long seed) {
+        return new KMeansCodec(k, WeightedKMeans.fit(vectors, weights, count,
+                new WeightedKMeans.Spec(k, clusters, seed, 100, 1e-4), Parallel.common(),
+                io.quantmesh.codebook.Cancellation.NONE).centroids());
     }
 
     static QuantizationSummary summary(Path dir) throws IOException {

@@ -101,9 +101,11 @@ final class ResultsCommand implements Callable<Integer> {
             md.append(String.format("| %s | %s | %.3f | %.3f | %.4f | %.3f | %s | %s |%n", r.name(), r.method(),
                     r.indexBpw(), r.storedBpw(), r.ppl().ppl(), r.ppl().ppl() / base.ppl(), r.proxyLoss(), r.seconds()));
         }
-        md.append("\nRecipe of the issue not in this table: vptq-v8-2.0 (VptqQuantizer is not wired into the pipeline "
-                + "yet: no conversion to the vector record, docs/PIPELINE.md §Recipes). pcdvq-*: rotation seed of layer i = i, "
-                + "codebooks built by codebook-svc (fp16-rounded before the loop, the precision stored).\n");
+        md.append("\npcdvq-*: rotation seed of layer i = i, codebooks built by codebook-svc (fp16-rounded before the loop, "
+                + "the precision stored). vptq-*: a Hessian-weighted k-means codebook per layer (codebook-svc's, seeds 4i, "
+                + "fp16-rounded before the loop), its size capped at the largest power of two not above the layer's vector "
+                + "count, so on these tiny layers the index bits are below the nominal 2.0 and the per-layer fp16 codebook "
+                + "dominates the stored bits (docs/PIPELINE.md §VPTQ).\n");
         Files.writeString(out, md.toString(), StandardCharsets.UTF_8);
         System.out.print(md);
         return 0;

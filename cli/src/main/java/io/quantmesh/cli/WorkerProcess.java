@@ -24,7 +24,7 @@ final class WorkerProcess implements AutoCloseable {
     }
 
     /**
-     * @param threads threads of each layer's GPTQ loop in the child (the bytes do not depend on it)
+     * @param threads processors the child sees, hence the threads of its GPTQ loop (the bytes do not depend on it)
      * @param log     the child's stdout and stderr are appended here
      */
     static WorkerProcess start(String bootstrap, Path store, String workerId, int threads, Path log)
@@ -33,10 +33,9 @@ final class WorkerProcess implements AutoCloseable {
                 "java").toString());
         List<String> cmd = new ArrayList<>(List.of(java, "--add-modules", "jdk.incubator.vector",
                 "--enable-native-access=ALL-UNNAMED", "-XX:+UseParallelGC", "-Xmx1g",
-                // two cores per machine here: the child's JIT and GC must not crowd out the quantization threads
-                "-XX:CICompilerCount=2", "-XX:ParallelGCThreads=" + Math.max(1, threads),
-                "-cp", System.getProperty("java.class.path"), Main.class.getName(),
-                "serve", "quant-worker", "--threads", Integer.toString(threads)));
+                // the worker's GPTQ pool (Parallel.common) and its GC size themselves by the processors they see
+                "-XX:ActiveProcessorCount=" + threads,
+                "-cp", System.getProperty("java.class.path"), Main.class.getName(), "serve", "quant-worker"));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         Map<String, String> env = pb.environment();

@@ -94,7 +94,7 @@ final class MeshBadInputTest {
             Files.write(h1, bytes);
             Files.delete(mesh.store().resolve(CalibrationStage.hessiansUri(deleted.getJobId())));
             long workerStart = System.currentTimeMillis();
-            mesh.startInProcessWorker(1);
+            mesh.startInProcessWorker();
             JobFailed c = failure(mesh, corrupted, workerStart), d = failure(mesh, deleted, workerStart);
             assertEquals("quant", c.getStage());
             assertTrue(c.getReason().contains("corrupt"), c::toString);
@@ -116,7 +116,32 @@ final class MeshBadInputTest {
             assertFailedInView(view, corrupted.getJobId());
             assertFailedInView(view, deleted.getJobId());
             assertEquals(JobStatus.State.QUANTIZED, view.get(ok.getJobId()).getState());
+
+            // and so does quantmesh jobs: one line per job, the failed ones with their stage and reason
+            String jobs = jobsCommand(mesh);
+            for (JobSpec s : bad.values()) {
+                JobStatus js = view.get(s.getJobId());
+                assertTrue(jobs.lines().anyMatch(l -> l.startsWith(s.getJobId() + " ") && l.contains("FAILED")
+                        && l.contains(js.getFailedStage() + ": " + js.getReason())), jobs);
+            }
+            assertTrue(jobs.lines().anyMatch(l -> l.startsWith("good-after ") && l.contains("QUANTIZED")), jobs);
         }
+    }
+
+    private static String jobsCommand(MeshHarness mesh) {
+        java.io.PrintStream out = System.out;
+        var buf = new java.io.ByteArrayOutputStream();
+        try (var capture = new java.io.PrintStream(buf, true, java.nio.charset.StandardCharsets.UTF_8)) {
+            System.setOut(capture);
+            int rc = Main.commandLine().execute("jobs", "--kafka", mesh.config().bootstrapServers(), "--store",
+                    mesh.store().root().toString());
+            assertEquals(0, rc);
+        } finally {
+            System.setOut(out);
+        }
+        String text = buf.toString(java.nio.charset.StandardCharsets.UTF_8);
+        System.out.print(text);
+        return text;
     }
 
     private static void assertFailedInView(Map<String, JobStatus> view, String job) {

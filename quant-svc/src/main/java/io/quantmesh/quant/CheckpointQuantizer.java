@@ -7,12 +7,14 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.quantmesh.core.checkpoint.HfCheckpoint;
 import io.quantmesh.core.parallel.Parallel;
 import io.quantmesh.core.codec.IntAsymmetricCodec;
+import io.quantmesh.core.codec.KMeansCodec;
 import io.quantmesh.core.codec.PolarCodec;
 import io.quantmesh.core.quantized.HadamardRotation;
 import io.quantmesh.core.quantized.PolarTensor;
 import io.quantmesh.core.codec.TwoScaleGridCodec;
 import io.quantmesh.core.quantized.IntGroupTensor;
 import io.quantmesh.core.quantized.TwoScaleGridTensor;
+import io.quantmesh.core.quantized.VectorTensor;
 import io.quantmesh.core.quantized.PackedIndices;
 import io.quantmesh.core.quantized.QuantizedCheckpointWriter;
 import io.quantmesh.core.quantized.QuantizedTensor;
@@ -47,9 +49,16 @@ import java.util.stream.Stream;
  * thread count and nothing time-dependent is stored, so the same inputs give byte-identical files.
  */
 public final class CheckpointQuantizer {
-    /** Called after each layer, in checkpoint order. */
+    /**
+     * Called around each layer, in checkpoint order. An exception thrown by either hook (e.g. a
+     * {@link java.util.concurrent.CancellationException} when a caller gave up) aborts {@link #quantize} before
+     * anything is written: the output directory is only published after the last layer.
+     */
     @FunctionalInterface
     public interface Listener {
+        /** Before layer {@code index} (0-based) of {@code total}, the weight {@code tensor}, is loaded. */
+        default void layerStarting(int index, int total, String tensor) {}
+
         void layerDone(int done, int total, LayerReport layer);
     }
 
@@ -73,19 +82,30 @@ public final class CheckpointQuantizer {
      * @param codebooks universal polar codebook id → codec, for {@code pcdvq-*} recipes (null otherwise). Supplied by
      *                  the caller because the codebooks are codebook-svc's product (the CLI builds them with its
      *                  {@code PolarCodebook}); quant-svc main does not depend on another stage.
+     * @param fitter    weighted k-means, for {@code vptq-*} recipes (null otherwise): codebook-svc's
+     *                  {@code WeightedKMeans} in the CLI, its {@code BuildKMeansCodebook} RPC in the worker
      */
     public record Options(Recipe recipe, Pattern keepDense, boolean replaceExisting, int threads,
-                          Function<String, PolarCodec> codebooks) {
+                          Function<String, PolarCodec> codebooks, CodebookFitter fitter) {
         public Options(Recipe recipe, Pattern keepDense, boolean replaceExisting, int threads) {
-            this(recipe, keepDense, replaceExisting, threads, null);
+            this(recipe, keepDense, replaceExisting, threads, null, null);
+        }
+
+        public Options(Recipe recipe, Pattern keepDense, boolean replaceExisting, int threads,
+                       Function<String, PolarCodec> codebooks) {
+            this(recipe, keepDense, replaceExisting, threads, codebooks, null);
         }
 
         public Options withKeepDense(Pattern p) {
-            return new Options(recipe, p, replaceExisting, threads, codebooks);
+            return new Options(recipe, p, replaceExisting, threads, codebooks, fitter);
         }
 
         public Options withCodebooks(Function<String, PolarCodec> c) {
-            return new Options(recipe, keepDense, replaceExisting, threads, c);
+            return new Options(recipe, keepDense, replaceExisting, threads, c, fitter);
+        }
+
+        public Options withFitter(CodebookFitter f) {
+            return new Options(recipe, keepDense, replaceExisting, threads, codebooks, f);
         }
 
         public static Options of(Recipe recipe) {
@@ -101,11 +121,13 @@ public final class CheckpointQuantizer {
         Map<String, QuantizedTensor> layers = new LinkedHashMap<>();
         List<LayerReport> reports = new ArrayList<>();
         try (HfCheckpoint ck = HfCheckpoint.open(model); SafetensorsFile hf = SafetensorsFile.open(hessians);
-             LayerQuantizer quantizer = new LayerQuantizer(options.recipe(), options.codebooks(), options.threads())) {
+             LayerQuantizer quantizer = new LayerQuantizer(options.recipe(), options.codebooks(), options.fitter(),
+                     options.threads())) {
             Map<String, String> siteOf = sites(hf);
             List<String> names = plan(ck, options.keepDense());
             for (int i = 0; i < names.size(); i++) {
                 String name = names.get(i);
+                if (listener != null) listener.layerStarting(i, names.size(), name);
                 Tensor t = ck.tensor(name);
                 double[] h = hessian(hf, siteFor(siteOf, name, hessians), Math.toIntExact(t.dim(1)), name);
                 LayerQuantizer.Layer layer = quantizer.quantize(name, t, h, i);
@@ -208,9 +230,7 @@ public final class CheckpointQuantizer {
                 zeros[r * groups + g] = (int) params[1];
             }
         }
-        boolean identity = true;
-        for (int p = 0; p < cols; p++) identity &= permutation[p] == p;
-        int[] perm = identity ? null : permutation.clone();
+        int[] perm = storedPerm(permutation);
         PackedIndices packed = PackedIndices.pack(codes, bits);
         if (c.codec() instanceof TwoScaleGridCodec grid) {
             return new TwoScaleGridTensor(rows, cols, grid.name(), grid.grid().table(), c.groupSize(), packed, first,
@@ -226,7 +246,7 @@ public final class CheckpointQuantizer {
      * The recipe's universal codebook with its values rounded to fp16, the precision the format stores: the loop then
      * codes against exactly the codebook the checkpoint holds, so the stored layer decodes to the loop's choices.
      */
-    static PolarCodec storedCodec(Recipe recipe, Function<String, PolarCodec> codebooks) {
+    public static PolarCodec storedCodec(Recipe recipe, Function<String, PolarCodec> codebooks) {
         if (codebooks == null) {
             throw new IllegalArgumentException(recipe.name() + " needs the universal codebook " + recipe.codec()
                     + ": no codebook supplier given (Options.withCodebooks)");
@@ -239,6 +259,25 @@ public final class CheckpointQuantizer {
                     + c.magnitudeCount() + " magnitudes"));
         }
         return new PolarCodec(c.k(), fp16(c.directions()), fp16(c.magnitudes()));
+    }
+
+    /**
+     * The caller's k-means with every fitted centroid rounded to fp16, the precision the format stores, so that the
+     * loop (and the residual fit on its pass-1 errors) codes against exactly the codebook the checkpoint holds.
+     */
+    static CodebookFitter storedFitter(Recipe recipe, CodebookFitter fitter) {
+        if (fitter == null) {
+            throw new IllegalArgumentException(recipe.name() + " fits a k-means codebook per layer: no k-means fitter "
+                    + "given (Options.withFitter)");
+        }
+        return (vectors, weights, count, k, clusters, seed) -> {
+            KMeansCodec c = fitter.fit(vectors, weights, count, k, clusters, seed);
+            if (c == null || c.k() != k || c.size() != clusters) {
+                throw new IllegalArgumentException("k-means fitter returned " + (c == null ? "nothing"
+                        : c.size() + " centroids of " + c.k()) + " for " + clusters + " of " + k);
+            }
+            return new KMeansCodec(k, fp16(c.centroids()));
+        };
     }
 
     private static float[] fp16(float[] v) {
@@ -261,21 +300,59 @@ public final class CheckpointQuantizer {
      */
     static PolarTensor toTensor(PcdvqQuantizer.Result r, PolarCodec codec, long seed) {
         VectorCodes c = r.codes();
-        int rows = c.rows(), cols = c.columns(), per = c.vectorsPerColumn();
-        int[] codes = new int[per * cols];
-        for (int p = 0; p < cols; p++) {
-            for (int t = 0; t < per; t++) codes[t * cols + p] = c.code(p, t);
-        }
-        int[] permutation = r.permutation();
-        boolean identity = true;
-        for (int p = 0; p < cols; p++) identity &= permutation[p] == p;
+        int rows = c.rows(), cols = c.columns();
+        int[] codes = streamOrder(c);
         LayerRotation rot = r.rotation();
         long seedIn = seed ^ 0x9E3779B97F4A7C15L;   // LayerRotation's input-side seed
         return new PolarTensor(rows, cols, codec.k(), codec.directionBits(), codec.magnitudeBits(),
                 f16Bits(codec.directions()), f16Bits(codec.magnitudes()), rot.scale(),
                 PackedIndices.pack(codes, codec.codeBits()), PolarTensor.packSigns(HadamardRotation.negativeSigns(rows, seed)),
-                PolarTensor.packSigns(HadamardRotation.negativeSigns(cols, seedIn)), identity ? null : permutation.clone(),
+                PolarTensor.packSigns(HadamardRotation.negativeSigns(cols, seedIn)), storedPerm(r.permutation()),
                 seed, seedIn);
+    }
+
+    /**
+     * VPTQ's result as the format's {@link VectorTensor}: the loop's codes ({@code [position][vector]}, processing
+     * order) at stream position {@code t·cols + position} (two-stage codes {@code c1 << w₂ | c2} split into the two
+     * streams), the (already fp16-exact) codebooks, {@code perm} = the act-order permutation (null when identity).
+     * The last vector's padding rows (rows % v ≠ 0) are coded but dropped by {@link VectorTensor#dequantize}.
+     * Outlier columns coded with their own codebook have no stored form (the format keeps outliers in fp16).
+     */
+    static VectorTensor toTensor(VptqQuantizer.Result r) {
+        if (r.outlier() != null) {
+            throw new IllegalArgumentException("outlier columns with their own codebook have no stored form: "
+                    + "the format keeps outlier columns in fp16 (docs/FORMAT.md §3.3)");
+        }
+        VectorCodes c = r.codes();
+        int secondBits = r.residual() == null ? 0 : r.residual().codeBits();
+        int[] first = streamOrder(c), second = secondBits == 0 ? null : new int[first.length];
+        for (int i = 0; second != null && i < first.length; i++) {
+            second[i] = first[i] & ((1 << secondBits) - 1);
+            first[i] >>>= secondBits;
+        }
+        return new VectorTensor(c.rows(), c.columns(), c.dimension(), f16Bits(r.main().centroids()),
+                PackedIndices.pack(first, r.main().codeBits()),
+                second == null ? null : f16Bits(r.residual().centroids()),
+                second == null ? null : PackedIndices.pack(second, secondBits), new int[0], new short[0],
+                storedPerm(r.permutation()));
+    }
+
+    /** The loop's {@code [position][vector]} codes in the format's stream order: vector t of position p at t·cols + p. */
+    private static int[] streamOrder(VectorCodes c) {
+        int cols = c.columns(), per = c.vectorsPerColumn();
+        int[] codes = new int[per * cols];
+        for (int p = 0; p < cols; p++) {
+            for (int t = 0; t < per; t++) codes[t * cols + p] = c.code(p, t);
+        }
+        return codes;
+    }
+
+    /** The act-order permutation as the format's {@code perm}: null when it is the identity. */
+    private static int[] storedPerm(int[] permutation) {
+        for (int p = 0; p < permutation.length; p++) {
+            if (permutation[p] != p) return permutation.clone();
+        }
+        return null;
     }
 
     /** sha256 of every regular file in the directory, by file name (sorted). */

@@ -2,6 +2,7 @@ package io.quantmesh.quant;
 
 import io.quantmesh.core.codec.KMeansCodec;
 import io.quantmesh.core.linalg.FloatMatrix;
+import io.quantmesh.core.recipe.Recipe;
 import java.util.Comparator;
 import java.util.stream.IntStream;
 
@@ -41,6 +42,38 @@ public final class VptqQuantizer {
                 throw new IllegalArgumentException("outlier fraction must be in [0, 1), got " + outlierFraction);
             }
         }
+
+        /**
+         * A {@code vq-*} recipe's spec for one layer: k-means seeds 4·index (residual +1, outliers +2), so every layer's
+         * fits are seeded apart and a rerun is bit-identical; codebooks {@link #capped} to the layer.
+         */
+        public static Spec forLayer(Recipe recipe, int rows, int cols, long index) {
+            if (!recipe.vector()) throw new IllegalArgumentException(recipe.name() + " is not a vq recipe");
+            int[] s = Recipe.vectorShape(recipe.codec());
+            return new Spec(s[0], s[1], s[2], s[3] / 100.0, s[1], 4 * index).capped(rows, cols);
+        }
+
+        /** Outlier columns of a layer with {@code cols} inputs: round(fraction · cols). */
+        public int outlierCount(int cols) {
+            return (int) Math.round(outlierFraction * cols);
+        }
+
+        /**
+         * Every codebook capped at the largest power of two not above the number of vectors it is fit on (k-means
+         * cannot fit more centroids than points; a power of two because the format stores ⌈log2 K⌉-bit indices, so a
+         * K between powers of two would pay for index values it never uses). The index bits per weight drop with
+         * the cap: a 64×64 layer (512 vectors of 8) gets K = 512, 9 bits per vector, 1.125 bits per weight.
+         */
+        public Spec capped(int rows, int cols) {
+            long per = (rows + v - 1) / v, outliers = outlierCount(cols);
+            long main = per * (cols - outliers), out = per * outliers;
+            return new Spec(v, cap(centroids, main), residualCentroids == 0 ? 0 : cap(residualCentroids, main),
+                    outlierFraction, outliers == 0 ? outlierCentroids : cap(outlierCentroids, out), seed);
+        }
+
+        private static int cap(int k, long vectors) {
+            return vectors >= k ? k : Integer.highestOneBit((int) Math.max(1, vectors));
+        }
     }
 
     /**
@@ -59,6 +92,10 @@ public final class VptqQuantizer {
     private final Spec spec;
     private final CodebookFitter fitter;
 
+    public Spec spec() {
+        return spec;
+    }
+
     public VptqQuantizer(Spec spec, CodebookFitter fitter) {
         this.spec = spec;
         this.fitter = fitter;
@@ -71,7 +108,7 @@ public final class VptqQuantizer {
         int v = spec.v();
         float[] diag = new float[cols];
         for (int j = 0; j < cols; j++) diag[j] = (float) Math.max(0, h[j * cols + j]);
-        int outliers = (int) Math.round(spec.outlierFraction() * cols);
+        int outliers = spec.outlierCount(cols);
         boolean[] isOutlier = new boolean[cols];
         IntStream.range(0, cols).boxed()
                 .sorted(Comparator.comparingDouble((Integer j) -> -diag[j]).thenComparingInt(j -> j))

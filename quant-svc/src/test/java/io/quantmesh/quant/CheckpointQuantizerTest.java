@@ -103,6 +103,26 @@ class CheckpointQuantizerTest {
     }
 
     @Test
+    void vptqIsByteIdenticalForAnyThreadCountAndStoresTheCappedCodebooks() throws IOException {
+        Recipe recipe = Recipe.named("vptq-v8-2.0");
+        CheckpointQuantizer.Report a = CheckpointQuantizer.quantize(dense, hessians, tmp.resolve("va"),
+                new CheckpointQuantizer.Options(recipe, null, false, 1).withFitter(VptqQuantizerTest.KMEANS), null);
+        CheckpointQuantizer.Report b = CheckpointQuantizer.quantize(dense, hessians, tmp.resolve("vb"),
+                new CheckpointQuantizer.Options(recipe, null, false, 2).withFitter(VptqQuantizerTest.KMEANS), null);
+        assertEquals(a.sha256(), b.sha256());
+        try (QuantizedCheckpointReader r = QuantizedCheckpointReader.open(a.out())) {
+            // per decoder layer: q/o 512 vectors × 9 bits, k/v 256 × 8, gate/up 1408 × 10, down 1376 × 10 (K capped to
+            // 512, 256, 1024, 1024) over 45,312 weights
+            assertEquals(55232.0 / 45312, r.summary().indexBitsPerWeight(), 1e-12);
+        }
+        double fp32 = ppl(dense), q = ppl(a.out());
+        System.out.printf("stories260K vptq-v8-2.0 ppl %.4f, proxy loss %.4g, %.2f s%n", q, a.proxyLoss(), a.nanos() / 1e9);
+        // lossy (the MLP codebooks hold 1024 centroids for ~1400 vectors) but the capped codebooks are large: a broken
+        // decode or layout lands far outside this range (measured 1.72 × fp32)
+        assertTrue(q > fp32 && q < 3 * fp32, "vptq ppl " + q + " vs fp32 " + fp32);
+    }
+
+    @Test
     void polarConversionDecodesToTheLoopsQ() {
         // one real layer shape of stories260K (down_proj: 64 x 172) with a seeded W and a diagonal-dominant H
         int rows = 64, cols = 172;

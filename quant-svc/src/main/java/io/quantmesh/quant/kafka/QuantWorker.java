@@ -19,6 +19,7 @@ import io.quantmesh.proto.v1.JobSpec;
 import io.quantmesh.proto.v1.QuantResult;
 import io.quantmesh.proto.v1.QuantTask;
 import io.quantmesh.quant.CheckpointQuantizer;
+import io.quantmesh.quant.CodebookFitter;
 import io.quantmesh.quant.LayerQuantizer;
 
 import java.io.IOException;
@@ -42,16 +43,26 @@ public final class QuantWorker implements Stage<QuantTask>, AutoCloseable {
     static final String PROXY_LOSS_KEY = "proxy_loss";
 
     private final VerifiedArtifacts artifacts;
+    private final CodebookFitter fitter;
     private final int threads;
     private final String worker;
     private final QuantizerPool quantizers = new QuantizerPool();
 
+    /** Without a k-means fitter: {@code vptq-*} tasks fail as bad input. */
+    public QuantWorker(ArtifactStore store, int threads, String worker) {
+        this(store, null, threads, worker);
+    }
+
     /**
+     * @param fitter  the weighted k-means of VPTQ's per-layer codebooks (null: none). codebook-svc's, supplied by whoever
+     *                wires the stages (quant-svc does not call another stage's classes); the CLI's fitter gives the
+     *                CLI's bytes
      * @param threads threads of each layer's GPTQ loop, 0 = the common pool (the bytes do not depend on it)
      * @param worker  who this is, for {@code Timing.worker}
      */
-    public QuantWorker(ArtifactStore store, int threads, String worker) {
+    public QuantWorker(ArtifactStore store, CodebookFitter fitter, int threads, String worker) {
         this.artifacts = new VerifiedArtifacts(store);
+        this.fitter = fitter;
         this.threads = threads;
         this.worker = worker;
     }
@@ -109,7 +120,7 @@ public final class QuantWorker implements Stage<QuantTask>, AutoCloseable {
             h = CheckpointQuantizer.hessian(hf, task.getHessianKey(), Math.toIntExact(w.dim(1)), name);
         }
         String k = key.toString();
-        LayerQuantizer quantizer = quantizers.borrow(k, () -> new LayerQuantizer(recipe, polar(codebooks), threads));
+        LayerQuantizer quantizer = quantizers.borrow(k, () -> new LayerQuantizer(recipe, polar(codebooks), fitter, threads));
         LayerQuantizer.Layer layer;
         long t0 = System.nanoTime();
         try {

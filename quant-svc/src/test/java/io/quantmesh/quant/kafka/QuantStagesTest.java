@@ -2,8 +2,10 @@ package io.quantmesh.quant.kafka;
 
 import io.quantmesh.calibration.kafka.CalibrationStage;
 import io.quantmesh.codebook.PolarKey;
+import io.quantmesh.codebook.WeightedKMeans;
 import io.quantmesh.codebook.kafka.CodebookStage;
 import io.quantmesh.core.Shared;
+import io.quantmesh.core.codec.KMeansCodec;
 import io.quantmesh.core.codec.PolarCodec;
 import io.quantmesh.core.importer.Llama2cImporter;
 import io.quantmesh.core.parallel.Parallel;
@@ -21,6 +23,7 @@ import io.quantmesh.proto.v1.JobSubmitted;
 import io.quantmesh.proto.v1.QuantResult;
 import io.quantmesh.proto.v1.QuantTask;
 import io.quantmesh.quant.CheckpointQuantizer;
+import io.quantmesh.quant.CodebookFitter;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -58,13 +61,18 @@ class QuantStagesTest {
         Llama2cImporter.importTo(m.resolve("stories260K.bin"), m.resolve("tok512.bin"), dense);
         store = new ArtifactStore(tmp.resolve("store"));
         modelUri = store.importDirectory(dense, "stories260K");
-        worker = new QuantWorker(store, 0, "test-worker");
+        worker = new QuantWorker(store, KMEANS, 0, "test-worker");
     }
 
     @AfterAll
     static void closeWorker() {
         if (worker != null) worker.close();
     }
+
+    /** The CLI's VPTQ fitter (QuantizeCommand.weightedKMeans): codebook-svc's weighted k-means, as the wiring passes it. */
+    static final CodebookFitter KMEANS = (vectors, weights, count, k, clusters, seed) -> new KMeansCodec(k,
+            WeightedKMeans.fit(vectors, weights, count, new WeightedKMeans.Spec(k, clusters, seed, 100, 1e-4),
+                    Parallel.common(), io.quantmesh.codebook.Cancellation.NONE).centroids());
 
     static JobSpec spec(String job, String recipe, String keepDense) {
         return JobSpec.newBuilder().setJobId(job).setModel(modelUri).setRecipe(recipe).setCalibSamples(16)
@@ -129,7 +137,7 @@ class QuantStagesTest {
         CheckpointQuantizer.Options o = new CheckpointQuantizer.Options(Recipe.named(spec.getRecipe()),
                 spec.getKeepDense().isEmpty() ? null : Pattern.compile(spec.getKeepDense()), false, 0)
                 .withCodebooks(id -> io.quantmesh.codebook.PolarCodebook.build(PolarKey.parse(id), Parallel.common(),
-                        io.quantmesh.codebook.Cancellation.NONE).codec());
+                        io.quantmesh.codebook.Cancellation.NONE).codec()).withFitter(KMEANS);
         return CheckpointQuantizer.quantize(store.resolve(spec.getModel()), store.resolve(hessians.getUri()), out, o,
                 null).sha256();
     }
@@ -199,6 +207,43 @@ class QuantStagesTest {
         assertEquals(cliReference(spec, c.getHessians(), tmp.resolve("cli-pcdvq")), shaOf(done));
         String key = "pcdvq-2.0 polar-k8-a14-b2-s0-v1=" + c.getCodebooks(0).getArtifact().getSha256();
         assertEquals(1, worker.quantizers().idle(key), "one quantizer (one codec) served every task");
+    }
+
+    @Test
+    void oneWorkerInstanceServesConcurrentConsumers() throws Exception {
+        // StageRunner's consumers of one process share the Stage instance: three threads, one QuantWorker
+        JobSpec spec = spec("j-conc", "gptq-int4-g128", "");
+        CodebooksCompleted c = calibrated(spec);
+        List<QuantTask> tasks = plan(c);
+        List<QuantResult> results;
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(3);
+        try {
+            List<java.util.concurrent.Future<QuantResult>> futures = new ArrayList<>();
+            for (QuantTask t : tasks) futures.add(pool.submit(() -> work(t)));
+            results = new ArrayList<>();
+            for (var f : futures) results.add(f.get());
+        } finally {
+            pool.shutdown();
+        }
+        String key = "gptq-int4-g128";
+        assertTrue(worker.quantizers().idle(key) >= 1 && worker.quantizers().idle(key) <= 3, "" + worker.quantizers().idle(key));
+        CheckpointQuantized done = only(new QuantAssembler(store, "test").handle(results.get(7)), Topic.QUANTIZED,
+                CheckpointQuantized.class);
+        assertEquals(cliReference(spec, c.getHessians(), tmp.resolve("cli-conc")), shaOf(done));
+    }
+
+    @Test
+    void vptqThroughTheStagesWithTheWiredFitter() throws Exception {
+        JobSpec spec = spec("j-vptq", "vptq-v8-2.0", "");
+        CodebooksCompleted c = calibrated(spec);
+        assertEquals(0, c.getCodebooksCount(), "VPTQ fits its codebooks per layer, inside the worker");
+        List<QuantTask> tasks = plan(c);
+        try (QuantWorker bare = new QuantWorker(store, 0, "no-fitter")) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> bare.handle(tasks.get(0)));
+            assertTrue(e.getMessage().contains("no k-means fitter"), e.getMessage());
+        }
+        CheckpointQuantized done = runJob(tasks, new ArrayList<>());
+        assertEquals(cliReference(spec, c.getHessians(), tmp.resolve("cli-vptq")), shaOf(done));
     }
 
     @Test
