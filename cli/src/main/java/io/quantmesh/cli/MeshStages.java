@@ -50,7 +50,7 @@ enum MeshStages {
             case CALIBRATION -> CalibrationStage.create(store, corpora, cfg.workerId());
             case CODEBOOK -> new CodebookStage(store, Parallel.common(), cfg.workerId());
             case QUANT_PLANNER -> new QuantPlanner(store);
-            case QUANT_WORKER -> new QuantWorker(store, 0, cfg.workerId());
+            case QUANT_WORKER -> new QuantWorker(store, QuantizeCommand::weightedKMeans, 0, cfg.workerId());
             case QUANT_ASSEMBLER -> new QuantAssembler(store, cfg.workerId());
         };
     }

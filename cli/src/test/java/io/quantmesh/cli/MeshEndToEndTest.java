@@ -177,4 +177,21 @@ class MeshEndToEndTest {
         assertTrue(r.out().matches("(?s).*" + good + " +rtn-int4-g128 +QUANTIZED +35/35 +artifact:jobs/" + good
                 + "/checkpoint.*"), r.out());
     }
+
+    @Test
+    void badFlagsExitTwoWithOneLine() {
+        LlamaCommandsTest.Run r = run("serve", "bogus", "--kafka", mesh.bootstrapServers(), "--store", store.toString());
+        assertEquals(2, r.code());
+        assertEquals("quantmesh serve: unknown stage 'bogus'; known: calibration, codebook, quant-planner, quant-worker, "
+                + "quant-assembler, quant", r.err().strip());
+        r = run("jobs", "--store", tmp.resolve("no-mesh-here").toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().strip().startsWith("quantmesh jobs: no mesh found: start one with 'quantmesh mesh up --store"),
+                r.err());
+        r = run("submit", "--model", tmp.resolve("missing").toString(), "--recipe", "gptq-int2-g128", "--kafka",
+                mesh.bootstrapServers(), "--store", store.toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("not a model directory"), r.err());
+        assertEquals(2, run("mesh", "up", "--workers", "0", "--store", tmp.resolve("w0").toString()).code());
+    }
 }

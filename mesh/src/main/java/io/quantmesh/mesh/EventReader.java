@@ -20,13 +20,11 @@ final class EventReader implements AutoCloseable {
     /** A record and the topic it came from. */
     record Event(Topic topic, ConsumerRecord<String, byte[]> record) {}
 
-    private final MeshConfig cfg;
     private final KafkaConsumer<String, byte[]> consumer;
     private final Map<String, Topic> byName = new HashMap<>();
     private final List<TopicPartition> partitions = new ArrayList<>();
 
     EventReader(MeshConfig cfg, Duration timeout) {
-        this.cfg = cfg;
         this.consumer = new KafkaConsumer<>(cfg.consumerProperties(null));
         for (Topic t : Topic.values()) {
             byName.put(cfg.topic(t), t);
@@ -68,16 +66,8 @@ final class EventReader implements AutoCloseable {
         return out;
     }
 
-    void wakeup() {
-        consumer.wakeup();
-    }
-
     @Override
     public void close() {
         consumer.close(Duration.ofSeconds(2));
-    }
-
-    MeshConfig config() {
-        return cfg;
     }
 }

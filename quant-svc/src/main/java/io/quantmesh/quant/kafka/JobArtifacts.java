@@ -11,6 +11,8 @@ import io.quantmesh.proto.v1.JobSpec;
 import io.quantmesh.proto.v1.Timing;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
@@ -35,6 +37,32 @@ final class JobArtifacts {
     /** Where the worker of layer {@code index} writes its artifact; the planner and the assembler agree on it. */
     static String layerUri(String jobId, int index) {
         return ArtifactStore.SCHEME + "jobs/" + jobId + "/layers/" + String.format("%05d", index) + ".safetensors";
+    }
+
+    /**
+     * The sha256 and size of layer {@code index}'s artifact, written by the worker after the artifact itself: the
+     * stateless assembler verifies every layer it reads against it, and a layer without its digest is not done yet
+     * (a worker killed between the two writes has its task redelivered, which writes both again).
+     */
+    static String digestUri(String jobId, int index) {
+        return ArtifactStore.SCHEME + "jobs/" + jobId + "/layer-digests/" + String.format("%05d", index) + ".sha256";
+    }
+
+    static void writeDigest(ArtifactStore store, String jobId, int index, StoredArtifact layer) throws IOException {
+        store.put(digestUri(jobId, index), (layer.sha256() + " " + layer.sizeBytes() + "\n")
+                .getBytes(StandardCharsets.US_ASCII));
+    }
+
+    /** The layer's recorded sha256 and size, or null while there is no digest. */
+    static StoredArtifact readDigest(ArtifactStore store, String jobId, int index) throws IOException {
+        Path p = resolve(store, digestUri(jobId, index), "layer digest");
+        if (!Files.isRegularFile(p)) return null;
+        String[] f = Files.readString(p, StandardCharsets.US_ASCII).trim().split(" ");
+        try {
+            return new StoredArtifact(layerUri(jobId, index), f[0], Long.parseLong(f[1]));
+        } catch (RuntimeException e) {
+            throw new BadInputException("layer digest " + digestUri(jobId, index) + " is malformed");
+        }
     }
 
     static Recipe recipe(JobSpec spec) {

@@ -27,12 +27,13 @@ import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
- * quant-svc's fan-in, stateless: on every {@link QuantResult}, if the layer artifacts 0..count−1 of the job are all
- * in the store, read them and write the checkpoint with {@link CheckpointQuantizer#write} — the CLI's writer, with the
- * CLI's options (recipe, keep_dense, the Hessian artifact's sha256) — then emit {@link CheckpointQuantized}; otherwise
- * emit nothing. Layer artifacts are published atomically, so present = complete. The writer builds the directory in
- * a temporary sibling and renames it into place, so a crash never leaves half a checkpoint; a redelivered (or
- * duplicated) last result rewrites identical bytes over the existing directory and re-emits.
+ * quant-svc's fan-in, stateless: on every {@link QuantResult}, if the layers 0..count−1 of the job are all in the
+ * store (each with the digest its worker writes after the artifact), verify every layer against its digest, read them
+ * and write the checkpoint with {@link CheckpointQuantizer#write} — the CLI's writer, with the CLI's options (recipe,
+ * keep_dense, the Hessian artifact's sha256) — then emit {@link CheckpointQuantized}; otherwise emit nothing. The
+ * writer builds the directory in a temporary sibling and renames it into place, so a crash never leaves half a
+ * checkpoint; a redelivered (or duplicated) last result rewrites identical bytes over the existing directory and
+ * re-emits.
  */
 public final class QuantAssembler implements Stage<QuantResult> {
     private final VerifiedArtifacts artifacts;
@@ -78,14 +79,16 @@ public final class QuantAssembler implements Stage<QuantResult> {
             throw new BadInputException("layer " + result.getLayerIndex() + " of " + count + " is not a layer of the plan");
         }
         if (!result.hasHessians()) throw new BadInputException("result of layer " + result.getLayerIndex() + " names no Hessian artifact");
-        JobArtifacts.verified(artifacts, result.getLayer(), "layer");   // the one layer whose sha256 this event carries
+        JobArtifacts.verified(artifacts, result.getLayer(), "layer");   // the layer this event names
         ArtifactStore store = artifacts.store();
-        List<Path> files = new ArrayList<>(count);
+        List<StoredArtifact> digests = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
-            Path p = JobArtifacts.resolve(store, JobArtifacts.layerUri(job, i), "layer");
-            if (!Files.isRegularFile(p)) return List.of();   // not yet: a later result assembles
-            files.add(p);
+            StoredArtifact d = JobArtifacts.readDigest(store, job, i);
+            if (d == null) return List.of();   // not yet: a later result assembles
+            digests.add(d);
         }
+        List<Path> files = new ArrayList<>(count);
+        for (StoredArtifact d : digests) files.add(JobArtifacts.verified(artifacts, JobArtifacts.ref(d), "layer"));
         Recipe recipe = JobArtifacts.recipe(spec);
         Pattern keepDense = JobArtifacts.keepDense(spec);
         Path model = JobArtifacts.resolve(store, spec.getModel(), "model");

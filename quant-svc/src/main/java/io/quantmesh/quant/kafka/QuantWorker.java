@@ -135,6 +135,7 @@ public final class QuantWorker implements Stage<QuantTask>, AutoCloseable {
         meta.put(PROXY_LOSS_KEY, Double.toString(report.proxyLoss()));
         StoredArtifact written = artifacts.store().put(task.getOutput(),
                 temp -> LayerArtifact.write(temp, layer.stored(), meta));
+        JobArtifacts.writeDigest(artifacts.store(), spec.getJobId(), task.getLayerIndex(), written);
         QuantResult result = QuantResult.newBuilder().setSpec(spec).setLayerIndex(task.getLayerIndex())
                 .setLayerCount(task.getLayerCount()).setModule(report.module()).setLayer(JobArtifacts.ref(written))
                 .setRows(report.rows()).setCols(report.cols()).setProxyLoss(report.proxyLoss())

@@ -191,9 +191,27 @@ class QuantStagesTest {
         assertEquals(shaOf(done), shaOf(twice));
         assertEquals(cli, CheckpointQuantizer.filesSha256(store.resolve(spec.getOutput())));
         try (var s = Files.list(store.resolve("jobs/j-gptq2"))) {
-            assertEquals(List.of("checkpoint", "hessians.safetensors", "layers"),
+            assertEquals(List.of("checkpoint", "hessians.safetensors", "layer-digests", "layers"),
                     s.map(p -> p.getFileName().toString()).sorted().toList(), "no temporary directory left behind");
         }
+
+        // a worker killed between its layer and its digest: not done yet, whatever the result stream says
+        Path digest = store.resolve(JobArtifacts.digestUri("j-gptq2", 9));
+        byte[] kept = Files.readAllBytes(digest);
+        Files.delete(digest);
+        assertEquals(List.of(), new QuantAssembler(store, "other").handle(results.get(0)));
+        Files.write(digest, kept);
+        // a layer whose bytes changed after its worker recorded them is never assembled
+        Path layer9 = store.resolve(JobArtifacts.layerUri("j-gptq2", 9));
+        byte[] good = Files.readAllBytes(layer9);
+        byte[] bad = good.clone();
+        bad[bad.length - 1] ^= 1;
+        Files.write(layer9, bad);
+        BadInputException e = assertThrows(BadInputException.class,
+                () -> new QuantAssembler(store, "other").handle(results.get(0)));
+        assertTrue(e.getMessage().contains("layers/00009.safetensors is corrupt"), e.getMessage());
+        Files.write(layer9, good);
+        assertEquals(cli, CheckpointQuantizer.filesSha256(store.resolve(spec.getOutput())), "the checkpoint is untouched");
     }
 
     @Test
