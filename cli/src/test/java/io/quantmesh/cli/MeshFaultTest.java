@@ -5,6 +5,7 @@ import io.quantmesh.core.synth.SyntheticCheckpoint;
 import io.quantmesh.core.tensor.DType;
 import io.quantmesh.proto.v1.JobSpec;
 import io.quantmesh.proto.v1.QuantResult;
+import io.quantmesh.quant.CheckpointQuantizer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -12,6 +13,7 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -157,6 +159,13 @@ final class MeshFaultTest {
         System.out.printf("%s: %d layer artifacts, %d temporaries of killed writers left%n", spec.getJobId(),
                 files.size(), mesh.layerFiles(spec.getJobId(), true).size());
         assertEquals(IntStream.range(0, TASKS).mapToObj(i -> String.format("%05d.safetensors", i)).toList(), files);
+        // and one digest per layer, each naming the published artifact's sha256
+        for (int i = 0; i < TASKS; i++) {
+            Path layer = mesh.store().resolve(String.format("artifact:jobs/%s/layers/%05d.safetensors", spec.getJobId(), i));
+            String digest = Files.readString(mesh.store().resolve(
+                    String.format("artifact:jobs/%s/layer-digests/%05d.sha256", spec.getJobId(), i)));
+            assertEquals(CheckpointQuantizer.sha256(layer), digest.split(" ")[0], "digest of layer " + i);
+        }
         for (var q : result.quantized()) assertEquals(TASKS, q.event().getLayers());
         assertEquals(reference(spec), mesh.checkpoint(spec), "mesh checkpoint == quantmesh quantize, file by file");
         assertTrue(result.results().stream().map(JobTail.Seen::event).map(QuantResult::getTiming)
