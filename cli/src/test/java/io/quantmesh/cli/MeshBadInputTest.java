@@ -101,6 +101,7 @@ final class MeshBadInputTest {
             assertEquals(1, c.getAttempts(), "a sha256 mismatch will not heal: no retry");
             assertEquals("quant", d.getStage());
             assertEquals(mesh.config().maxAttempts(), d.getAttempts(), "a missing file is retried, boundedly: " + d);
+            assertTrue(d.getReason().contains("no such file: ") && d.getReason().endsWith("hessians.safetensors"), d::toString);
             assertTrue(d.getUnit().startsWith("layer "), d::toString);
 
             // the mesh still serves: a good job after all of them completes, byte-identical to quantmesh quantize
