@@ -149,7 +149,7 @@ final class BenchGptqCommand implements Callable<Integer> {
     }
 
     /** The 1-minute load average, or "n/a": other work on the machine makes wall-clock figures meaningless. */
-    private static String loadAverage() {
+    static String loadAverage() {
         double l = java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
         return l < 0 ? "n/a" : String.format("%.1f", l);
     }

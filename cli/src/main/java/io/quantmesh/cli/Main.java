@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
                 BenchHessianCommand.class, BenchCodebooksCommand.class, CodebookServerCommand.class,
                 BenchGptqCommand.class, QuantizeRtnCommand.class, QuantizeCommand.class, ResultsCommand.class,
                 DiagnosePcdvqCommand.class, QuantServerCommand.class, MeshCommand.class, SubmitCommand.class,
-                JobsCommand.class, ServeCommand.class})
+                JobsCommand.class, ServeCommand.class, BenchMeshCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

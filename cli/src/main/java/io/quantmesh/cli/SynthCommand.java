@@ -14,7 +14,8 @@ import picocli.CommandLine.Option;
         description = "Write a seeded random-weight Llama checkpoint of a named real shape (speed tests only).")
 final class SynthCommand implements Callable<Integer> {
     @Option(names = "--shape", required = true,
-            description = "tinyllama-1.1b, llama-tiny-256 or llama-small-512")
+            description = "tinyllama-1.1b, llama-tiny-256, llama-small-512 or layered-<layers>x<width> "
+                    + "(e.g. layered-12x256: many cheap layers for the mesh's fault and scale tests)")
     String shape;
 
     @Option(names = "--dtype", defaultValue = "BF16", description = "F32, F16 or BF16 (default: ${DEFAULT-VALUE})")
@@ -27,7 +28,8 @@ final class SynthCommand implements Callable<Integer> {
     long seed;
 
     @Option(names = "--tokenizer", paramLabel = "FILE",
-            description = "tokenizer.bin to ship (default: shared/models/llama2-tokenizer/tokenizer.bin)")
+            description = "tokenizer.bin to ship (default: shared/models/llama2-tokenizer/tokenizer.bin; "
+                    + "layered-* shapes: shared/models/stories260K/tok512.bin)")
     Path tokenizer;
 
     @Override
@@ -39,12 +41,18 @@ final class SynthCommand implements Callable<Integer> {
     /** Also used by bench to make its own tinyllama-1.1b. */
     static void write(String shape, DType dtype, long seed, Path out, Path tokenizer) throws Exception {
         SyntheticCheckpoint.Preset p = SyntheticCheckpoint.preset(shape);
-        Path tok = tokenizer != null ? tokenizer : Shared.resolve("models/llama2-tokenizer/tokenizer.bin");
+        Path tok = tokenizer != null ? tokenizer : Shared.resolve(defaultTokenizer(p));
         long total = LlamaWeights.specs(p.config(), dtype).stream().mapToLong(s -> s.byteSize()).sum();
         long t0 = System.nanoTime();
         System.err.printf("synth %s (%s) %s -> %s, %.2f GiB%n", p.name(), p.description(), dtype, out, total / 1073741824.0);
         SyntheticCheckpoint.write(out, p.config(), dtype, seed, tok, done ->
                 System.err.printf("\r  %5.1f%%", 100.0 * done / total));
         System.err.printf("%n  done in %.1f s%n", (System.nanoTime() - t0) / 1e9);
+    }
+
+    /** The shared tokenizer whose vocabulary matches the shape. */
+    static String defaultTokenizer(SyntheticCheckpoint.Preset p) {
+        return p.config().vocabSize() == SyntheticCheckpoint.LAYERED_VOCAB ? "models/stories260K/tok512.bin"
+                : "models/llama2-tokenizer/tokenizer.bin";
     }
 }

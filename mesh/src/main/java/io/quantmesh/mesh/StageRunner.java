@@ -249,7 +249,12 @@ public final class StageRunner implements AutoCloseable {
     }
 
     static String oneLine(Throwable e) {
-        String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        // NIO's file exceptions carry only the path as their message: say what happened to it
+        String m = switch (e) {
+            case java.nio.file.NoSuchFileException f -> "no such file: " + f.getFile();
+            case java.nio.file.AccessDeniedException f -> "access denied: " + f.getFile();
+            default -> e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        };
         return m.replaceAll("\\s*[\\r\\n]+\\s*", " ").strip();
     }
 }

@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.function.LongConsumer;
+import java.util.regex.Pattern;
 
 /**
  * Random-weight Llama checkpoints at real shapes, for speed work only (never for quality): weights N(0, 0.02²)
@@ -51,10 +52,36 @@ public final class SyntheticCheckpoint {
                     new LlamaConfig(512, 1536, 8, 8, 8, 1e-5, 10000.0, 32000, 1024, true, 1, 2),
                     "8 layers of width 512, MHA, tied embeddings (~41M parameters)"));
 
+    /** {@code layered-<layers>x<width>}: many small decoder layers, see {@link #layered}. */
+    private static final Pattern LAYERED = Pattern.compile("layered-(\\d{1,3})x(\\d{2,5})");
+
+    /** Vocabulary of {@link #layered} shapes: stories260K's tok512.bin, so calibration can tokenize real text. */
+    public static final int LAYERED_VOCAB = 512;
+
     public static Preset preset(String name) {
         for (Preset p : PRESETS) if (p.name().equals(name)) return p;
+        var m = LAYERED.matcher(name);
+        if (m.matches()) {
+            LlamaConfig c = layered(Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)));
+            return new Preset(name, c, c.numHiddenLayers() + " layers of width " + c.hiddenSize()
+                    + ", SwiGLU " + c.intermediateSize() + ", 512-token vocabulary (mesh fault/scale tests)");
+        }
         throw new IllegalArgumentException("unknown shape '" + name + "'; known: "
-                + PRESETS.stream().map(Preset::name).toList());
+                + PRESETS.stream().map(Preset::name).toList() + " or layered-<layers>x<width>");
+    }
+
+    /**
+     * A Llama shape for the mesh's fault and scale tests: many decoder layers (7 linears each, so many quant tasks)
+     * that are each cheap to quantize. Head dim 32 with GQA 2:1 (k/v are half the width), SwiGLU 3× the width,
+     * {@link #LAYERED_VOCAB} tokens so stories260K's tokenizer fits and the embeddings stay small.
+     */
+    public static LlamaConfig layered(int layers, int width) {
+        if (layers < 1 || layers > 256) throw new IllegalArgumentException("layers must be in 1..256, got " + layers);
+        if (width < 64 || width > 8192 || width % 64 != 0) {
+            throw new IllegalArgumentException("width must be a multiple of 64 in 64..8192, got " + width);
+        }
+        int heads = width / 32;
+        return new LlamaConfig(width, 3 * width, layers, heads, heads / 2, 1e-5, 10000.0, LAYERED_VOCAB, 512, false, 1, 2);
     }
 
     /**

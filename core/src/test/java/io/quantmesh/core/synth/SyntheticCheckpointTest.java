@@ -71,6 +71,19 @@ class SyntheticCheckpointTest {
     }
 
     @Test
+    void layeredShapeRunsWithTheSmallTokenizer(@TempDir Path tmp) throws IOException {
+        Path dir = tmp.resolve("layered");
+        SyntheticCheckpoint.write(dir, SyntheticCheckpoint.layered(3, 64), DType.BF16, 3,
+                Shared.resolve("models/stories260K/tok512.bin"), null);
+        try (LanguageModel m = Models.open(dir, null)) {
+            int[] tokens = m.tokenizer().encode("Once upon a time");
+            float[] logits = m.next(m.newState(), tokens[0]);
+            assertEquals(SyntheticCheckpoint.LAYERED_VOCAB, logits.length);
+            for (float x : logits) assertTrue(Float.isFinite(x));
+        }
+    }
+
+    @Test
     void f32AndF16CheckpointsRunToo(@TempDir Path tmp) throws IOException {
         for (DType dt : new DType[] {DType.F32, DType.F16}) {
             Path dir = tmp.resolve(dt.name());
@@ -91,6 +104,13 @@ class SyntheticCheckpointTest {
         assertEquals(22, tiny.numHiddenLayers());
         assertEquals(256, tiny.kvDim());
         assertThrows(IllegalArgumentException.class, () -> SyntheticCheckpoint.preset("gpt-5"));
+        LlamaConfig layered = SyntheticCheckpoint.preset("layered-12x256").config();
+        assertEquals(12, layered.numHiddenLayers());
+        assertEquals(768, layered.intermediateSize());
+        assertEquals(128, layered.kvDim());
+        assertEquals(SyntheticCheckpoint.LAYERED_VOCAB, layered.vocabSize());
+        assertThrows(IllegalArgumentException.class, () -> SyntheticCheckpoint.preset("layered-12x100"));
+        assertThrows(IllegalArgumentException.class, () -> SyntheticCheckpoint.preset("layered-0x256"));
         assertThrows(IllegalArgumentException.class,
                 () -> SyntheticCheckpoint.write(tmp, SMALL, DType.I8, 1, tokenizer, null));
         assertThrows(IOException.class,
