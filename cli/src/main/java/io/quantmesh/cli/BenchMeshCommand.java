@@ -48,6 +48,10 @@ final class BenchMeshCommand implements Callable<Integer> {
     @Option(names = "--recipe", defaultValue = "gptq-int2-g128", description = "Default: ${DEFAULT-VALUE}")
     String recipe;
 
+    @Option(names = "--worker-heap", defaultValue = "4g",
+            description = "-Xmx of each worker process (a layer needs ~40·cols² + 24·rows·cols bytes). Default: ${DEFAULT-VALUE}")
+    String workerHeap;
+
     @Option(names = "--dir", paramLabel = "DIR", description = "work directory (default: a temporary one, deleted)")
     Path dir;
 
@@ -81,7 +85,7 @@ final class BenchMeshCommand implements Callable<Integer> {
                 try {
                     for (int i = 0; i < n; i++) {
                         procs.add(WorkerProcess.start(mesh.config().bootstrapServers(), mesh.store().root(),
-                                "bench-" + n + "w-" + i, threads, work.resolve("worker-" + n + "w-" + i + ".log")));
+                                "bench-" + n + "w-" + i, threads, workerHeap, work.resolve("worker-" + n + "w-" + i + ".log")));
                     }
                     awaitMembers(mesh, n);
                     String job = "bench-" + n + "w";
@@ -136,7 +140,7 @@ final class BenchMeshCommand implements Callable<Integer> {
         long compute = results.stream().mapToLong(r -> r.getTiming().getComputeMs()).sum();
         long minStart = results.stream().mapToLong(r -> r.getTiming().getStartedMs()).min().orElseThrow();
         long lastResult = job.results().stream().mapToLong(JobTail.Seen::receivedMs).max().orElseThrow();
-        long cycles = 0, cycleCompute = 0, store = 0, kafka = 0, pairs = 0;
+        long cycles = 0, cycleCompute = 0, store = 0, kafka = 0, pairs = 0, read = 0, write = 0;
         List<Double> perTask = new ArrayList<>();   // overhead / compute of one task
         Map<String, List<QuantResult>> byWorker = new TreeMap<>();
         for (QuantResult r : results) byWorker.computeIfAbsent(r.getTiming().getWorker(), k -> new ArrayList<>()).add(r);
@@ -148,6 +152,8 @@ final class BenchMeshCommand implements Callable<Integer> {
                 cycles += b.getStartedMs() - a.getStartedMs();
                 cycleCompute += a.getComputeMs();
                 store += a.getFinishedMs() - a.getStartedMs() - a.getComputeMs();
+                read += a.getReadMs();
+                write += a.getWriteMs();
                 kafka += b.getStartedMs() - a.getFinishedMs();
                 pairs++;
                 perTask.add((double) (b.getStartedMs() - a.getStartedMs() - a.getComputeMs()) / Math.max(1, a.getComputeMs()));
@@ -161,6 +167,12 @@ final class BenchMeshCommand implements Callable<Integer> {
                         + "(store I/O in the handler %.2f ms, Kafka between tasks %.2f ms)%n", pairs,
                 (double) (cycles - cycleCompute) / pairs, 100.0 * (cycles - cycleCompute) / cycleCompute,
                 (double) store / pairs, (double) kafka / pairs);
+        // what the mesh adds over a one-process run, which reads W and H too: the durable write and Kafka
+        System.out.printf("  of which: reading W, H (a one-process run does this too) %.2f ms; added by the mesh: durable "
+                        + "layer write %.2f ms + Kafka %.2f ms + other handler work %.2f ms = %.2f%% of compute%n",
+                (double) read / pairs, (double) write / pairs, (double) kafka / pairs,
+                (double) (store - read - write) / pairs,
+                100.0 * (cycles - cycleCompute - read) / cycleCompute);
         perTask.sort(null);
         // the median leaves out one-off costs (the first task hashes the whole Hessian artifact; JIT warm-up)
         System.out.printf("  median task: overhead %.2f%% of its compute; duplicate results: %d%n",

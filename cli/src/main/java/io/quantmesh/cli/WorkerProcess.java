@@ -25,14 +25,15 @@ final class WorkerProcess implements AutoCloseable {
 
     /**
      * @param threads processors the child sees, hence the threads of its GPTQ loop (the bytes do not depend on it)
+     * @param heap    the child's -Xmx (e.g. "1g"; a layer needs about 40·cols² + 24·rows·cols bytes)
      * @param log     the child's stdout and stderr are appended here
      */
-    static WorkerProcess start(String bootstrap, Path store, String workerId, int threads, Path log)
+    static WorkerProcess start(String bootstrap, Path store, String workerId, int threads, String heap, Path log)
             throws IOException {
         String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin",
                 "java").toString());
         List<String> cmd = new ArrayList<>(List.of(java, "--add-modules", "jdk.incubator.vector",
-                "--enable-native-access=ALL-UNNAMED", "-XX:+UseParallelGC", "-Xmx1g",
+                "--enable-native-access=ALL-UNNAMED", "-XX:+UseParallelGC", "-Xmx" + heap,
                 // the worker's GPTQ pool (Parallel.common) and its GC size themselves by the processors they see
                 "-XX:ActiveProcessorCount=" + threads,
                 "-cp", System.getProperty("java.class.path"), Main.class.getName(), "serve", "quant-worker"));

@@ -129,7 +129,7 @@ final class MeshFaultTest {
     }
 
     private static WorkerProcess worker(String id, int generation) throws Exception {
-        return WorkerProcess.start(mesh.config().bootstrapServers(), mesh.store().root(), id, 1,
+        return WorkerProcess.start(mesh.config().bootstrapServers(), mesh.store().root(), id, 1, "1g",
                 tmp.resolve(id + "." + generation + ".log"));
     }
 

@@ -187,7 +187,8 @@ public final class StageRunner implements AutoCloseable {
         }
     }
 
-    private Outcome fail(JobSpec spec, String unit, String reason, int attempts, long startedMs) {
+    private Outcome fail(JobSpec spec, String unit, String hostReason, int attempts, long startedMs) {
+        String reason = storeRelative(hostReason, cfg.storeRoot());
         log.warn("{}: job {} failed{}: {}", stage.name(), spec.getJobId(), unit.isEmpty() ? "" : " at " + unit, reason);
         JobFailed f = JobFailed.newBuilder().setSpec(spec).setStage(stage.name()).setReason(reason).setUnit(unit)
                 .setAttempts(attempts)
@@ -246,6 +247,26 @@ public final class StageRunner implements AutoCloseable {
         if (key == null) return "";
         int slash = key.indexOf('/');
         return slash < 0 ? key : key.substring(0, slash);
+    }
+
+    /**
+     * Reasons go to users and to other hosts, where this worker's mount point means nothing: paths under the store
+     * are written as their {@code artifact:} URIs.
+     */
+    static String storeRelative(String reason, java.nio.file.Path storeRoot) {
+        String out = reason;
+        for (java.nio.file.Path root : rootsOf(storeRoot)) out = out.replace(root + "/", "artifact:");
+        return out;
+    }
+
+    private static List<java.nio.file.Path> rootsOf(java.nio.file.Path storeRoot) {
+        java.nio.file.Path abs = storeRoot.toAbsolutePath().normalize();
+        try {
+            java.nio.file.Path real = abs.toRealPath();
+            return real.equals(abs) ? List.of(abs) : List.of(real, abs);
+        } catch (java.io.IOException e) {
+            return List.of(abs);
+        }
     }
 
     static String oneLine(Throwable e) {

@@ -124,6 +124,14 @@ class StageRunnerTest {
     }
 
     @Test
+    void failureReasonsNameStoreUrisNotHostPaths() {
+        Path root = Path.of("/srv/quantmesh-store");
+        assertEquals("no such file: artifact:jobs/j1/hessians.safetensors (attempt 3)",
+                StageRunner.storeRelative("no such file: /srv/quantmesh-store/jobs/j1/hessians.safetensors (attempt 3)", root));
+        assertEquals("/elsewhere/x is not a model", StageRunner.storeRelative("/elsewhere/x is not a model", root));
+    }
+
+    @Test
     void handlesAndCommitsThenTheJobViewFoldsIt() throws Exception {
         MeshConfig cfg = config();
         ToyStage stage = new ToyStage(store);

@@ -101,6 +101,7 @@ public final class QuantWorker implements Stage<QuantTask>, AutoCloseable {
         if (task.getLayerIndex() < 0 || task.getLayerIndex() >= task.getLayerCount()) {
             throw new BadInputException("layer index " + task.getLayerIndex() + " outside 0.." + (task.getLayerCount() - 1));
         }
+        long readStart = System.nanoTime();
         Path hessians = JobArtifacts.verified(artifacts, task.getHessians(), "hessians");
         Map<String, Path> codebooks = new LinkedHashMap<>();
         StringBuilder key = new StringBuilder(recipe.name());
@@ -119,6 +120,7 @@ public final class QuantWorker implements Stage<QuantTask>, AutoCloseable {
             if (w.rank() != 2) throw new BadInputException(name + " is not a matrix");
             h = CheckpointQuantizer.hessian(hf, task.getHessianKey(), Math.toIntExact(w.dim(1)), name);
         }
+        long readNanos = System.nanoTime() - readStart;
         String k = key.toString();
         LayerQuantizer quantizer = quantizers.borrow(k, () -> new LayerQuantizer(recipe, polar(codebooks), fitter, threads));
         LayerQuantizer.Layer layer;
@@ -133,13 +135,16 @@ public final class QuantWorker implements Stage<QuantTask>, AutoCloseable {
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put(MODULE_KEY, report.module());
         meta.put(PROXY_LOSS_KEY, Double.toString(report.proxyLoss()));
+        long w0 = System.nanoTime();
         StoredArtifact written = artifacts.store().put(task.getOutput(),
                 temp -> LayerArtifact.write(temp, layer.stored(), meta));
         JobArtifacts.writeDigest(artifacts.store(), spec.getJobId(), task.getLayerIndex(), written);
+        long writeNanos = System.nanoTime() - w0;
         QuantResult result = QuantResult.newBuilder().setSpec(spec).setLayerIndex(task.getLayerIndex())
                 .setLayerCount(task.getLayerCount()).setModule(report.module()).setLayer(JobArtifacts.ref(written))
                 .setRows(report.rows()).setCols(report.cols()).setProxyLoss(report.proxyLoss())
-                .setHessians(task.getHessians()).setTiming(JobArtifacts.timing(startedMs, computeNanos, worker)).build();
+                .setHessians(task.getHessians()).setTiming(JobArtifacts.timing(startedMs, computeNanos, worker).toBuilder()
+                        .setReadMs(readNanos / 1_000_000).setWriteMs(writeNanos / 1_000_000)).build();
         return List.of(new Emit(Topic.RESULTS, spec.getJobId(), result));
     }
 
