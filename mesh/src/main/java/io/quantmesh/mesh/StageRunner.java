@@ -47,6 +47,7 @@ public final class StageRunner implements AutoCloseable {
     private final MeshConfig cfg;
     private final Stage<?> stage;
     private final String groupId;
+    private final DeliveryLedger ledger;
     private final List<KafkaConsumer<String, byte[]>> consumers = new CopyOnWriteArrayList<>();
     private final List<Thread> threads = new ArrayList<>();
     /** Threads inside {@link Stage#handle}: the only ones close() interrupts (an interrupted poll is noisy). */
@@ -59,6 +60,7 @@ public final class StageRunner implements AutoCloseable {
         this.cfg = cfg.requireComplete();
         this.stage = stage;
         this.groupId = groupId;
+        this.ledger = new DeliveryLedger(cfg.storeRoot(), groupId);
     }
 
     /** Starts the group members, each on its own thread. */
@@ -103,6 +105,7 @@ public final class StageRunner implements AutoCloseable {
                     if (closing) return;
                     if (process(r) == Outcome.DONE) {
                         commit(consumer, tp, r.offset() + 1);
+                        forget(r);
                     } else {
                         consumer.seek(tp, r.offset());
                         if (!pause(1_000)) return;
@@ -138,6 +141,12 @@ public final class StageRunner implements AutoCloseable {
             return fail(spec, "", "unparseable " + stage.input().suffix() + " record at partition " + r.partition()
                     + " offset " + r.offset() + ": " + oneLine(e), 1, t0);
         }
+        // a record that keeps killing (or stalling) its worker never reaches the in-process retries below
+        int unfinished = deliveriesBefore(r);
+        if (unfinished >= DeliveryLedger.MAX_UNFINISHED_DELIVERIES) {
+            return fail(spec(event), unit(event), "delivered " + unfinished + " times without finishing: the task "
+                    + "crashes or stalls its workers", unfinished, t0);
+        }
         for (int attempt = 1; ; attempt++) {
             List<Emit> emits;
             handling.add(Thread.currentThread());
@@ -161,6 +170,26 @@ public final class StageRunner implements AutoCloseable {
                 handling.remove(Thread.currentThread());
             }
             return produce(emits) ? Outcome.DONE : Outcome.AGAIN;
+        }
+    }
+
+    /** Unfinished deliveries before this one, after durably counting this one (0 and a warning if the store fails). */
+    private int deliveriesBefore(ConsumerRecord<String, byte[]> r) {
+        try {
+            int before = ledger.unfinished(r.topic(), r.partition(), r.offset());
+            if (before < DeliveryLedger.MAX_UNFINISHED_DELIVERIES) ledger.begin(r.topic(), r.partition(), r.offset(), before);
+            return before;
+        } catch (java.io.IOException e) {
+            log.warn("{}: cannot count deliveries of {}: {}", stage.name(), r.key(), e.toString());
+            return 0;
+        }
+    }
+
+    private void forget(ConsumerRecord<String, byte[]> r) {
+        try {
+            ledger.finished(r.topic(), r.partition(), r.offset());
+        } catch (java.io.IOException e) {
+            log.warn("{}: cannot clear the delivery count of {}: {}", stage.name(), r.key(), e.toString());
         }
     }
 

@@ -189,6 +189,30 @@ class StageRunnerTest {
     }
 
     @Test
+    void aRecordThatKeepsKillingItsWorkersFailsTheJobWithoutAnotherTry() throws Exception {
+        MeshConfig cfg = config();
+        org.apache.kafka.clients.producer.RecordMetadata m;
+        try (KafkaProducer<String, byte[]> p = new KafkaProducer<>(cfg.producerProperties())) {
+            m = p.send(new ProducerRecord<>(cfg.topic(Topic.SUBMITTED), "j-crasher", JobSubmitted.newBuilder()
+                    .setSpec(JobSpec.newBuilder().setJobId("j-crasher").setRecipe("ok")).build().toByteArray())).get();
+        }
+        // as if five worker processes had died inside the handler: begun, durably counted, never finished
+        DeliveryLedger ledger = new DeliveryLedger(store, cfg.group("toy"));
+        ledger.begin(m.topic(), m.partition(), m.offset(), DeliveryLedger.MAX_UNFINISHED_DELIVERIES - 1);
+        ToyStage stage = new ToyStage(store);
+        try (StageRunner runner = new StageRunner(cfg, stage, cfg.group("toy"))) {
+            runner.start();
+            submit(cfg, "j-fine", "ok");
+            JobFailed f = (JobFailed) read(cfg, Topic.FAILED, 1).getFirst();
+            assertEquals("j-crasher", f.getSpec().getJobId());
+            assertTrue(f.getReason().startsWith("delivered 5 times without finishing"), f.getReason());
+            assertEquals(1, read(cfg, Topic.CALIBRATED, 1).size(), "the next record goes on");
+        }
+        assertEquals(null, stage.calls.get("j-crasher"), "the poison record was not handed to the handler again");
+        assertEquals(0, ledger.unfinished(m.topic(), m.partition(), m.offset()), "cleared once committed");
+    }
+
+    @Test
     void badInputAndUnparseableRecordsFailAtOnce() throws Exception {
         MeshConfig cfg = config();
         ToyStage stage = new ToyStage(store);
