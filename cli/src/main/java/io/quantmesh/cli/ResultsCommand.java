@@ -1,5 +1,6 @@
 package io.quantmesh.cli;
 
+import io.quantmesh.core.store.Sha256;
 import io.quantmesh.core.recipe.Recipe;
 
 import io.quantmesh.core.Shared;
@@ -94,7 +95,7 @@ final class ResultsCommand implements Callable<Integer> {
                 + "untimed warm-up pass, on a shared 2-core machine: a rough ratio only.%n%n", eval.getFileName(), ctx,
                 base.tokens(), base.windows(), hessians != null ? h.toString() : "collected by this run with "
                         + calibSamples + " sequences, seed " + seed + ", default corpora",
-                CheckpointQuantizer.sha256(h)));
+                Sha256.of(h)));
         md.append("| recipe | method | bits/w indices | bits/w stored | ppl | ppl / fp32 | Σ proxy loss | time (s) |\n");
         md.append("|---|---|---:|---:|---:|---:|---:|---:|\n");
         for (Row r : rows) {

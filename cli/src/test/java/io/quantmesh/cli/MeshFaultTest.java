@@ -1,5 +1,6 @@
 package io.quantmesh.cli;
 
+import io.quantmesh.core.store.Sha256;
 import io.quantmesh.core.Shared;
 import io.quantmesh.core.synth.SyntheticCheckpoint;
 import io.quantmesh.core.tensor.DType;
@@ -164,7 +165,7 @@ final class MeshFaultTest {
             Path layer = mesh.store().resolve(String.format("artifact:jobs/%s/layers/%05d.safetensors", spec.getJobId(), i));
             String digest = Files.readString(mesh.store().resolve(
                     String.format("artifact:jobs/%s/layer-digests/%05d.sha256", spec.getJobId(), i)));
-            assertEquals(CheckpointQuantizer.sha256(layer), digest.split(" ")[0], "digest of layer " + i);
+            assertEquals(Sha256.of(layer), digest.split(" ")[0], "digest of layer " + i);
         }
         for (var q : result.quantized()) assertEquals(TASKS, q.event().getLayers());
         assertEquals(reference(spec), mesh.checkpoint(spec), "mesh checkpoint == quantmesh quantize, file by file");

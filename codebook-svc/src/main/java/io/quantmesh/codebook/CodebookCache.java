@@ -1,15 +1,12 @@
 package io.quantmesh.codebook;
 
+import io.quantmesh.core.store.ArtifactStore;
+import io.quantmesh.core.store.Sha256;
 import io.quantmesh.core.codec.PolarCodec;
 import io.quantmesh.core.parallel.Parallel;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.DigestInputStream;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -72,6 +69,7 @@ public final class CodebookCache {
     private static final Pattern ID = Pattern.compile("[a-z0-9][a-z0-9-]{0,127}");
     private static final int MEMORY_ENTRIES = 8;
 
+    private final ArtifactStore store;
     private final Path root;
     private final Path dir;
     private final ConcurrentHashMap<String, Object> locks = new ConcurrentHashMap<>();
@@ -83,7 +81,8 @@ public final class CodebookCache {
     };
 
     public CodebookCache(Path artifactRoot) throws IOException {
-        this.root = artifactRoot.toAbsolutePath().normalize();
+        this.store = new ArtifactStore(artifactRoot);
+        this.root = store.root();
         this.dir = root.resolve("codebooks");
         Files.createDirectories(dir);
     }
@@ -193,42 +192,31 @@ public final class CodebookCache {
         return locks.computeIfAbsent(id, x -> new Object());
     }
 
-    /** Resolves an {@code artifact:relative/path} URI inside the artifact root (no escaping it). */
+    /**
+     * Resolves an {@code artifact:relative/path} URI inside the artifact root; the scheme is required here. Beyond the
+     * shape checks, core's {@link ArtifactStore} rules apply (no {@code ..}, no link leading out of the root).
+     */
     public Path resolveArtifact(String uri) {
-        if (uri == null || !uri.startsWith("artifact:")) throw new IllegalArgumentException("artifact URIs look like artifact:relative/path, got " + uri);
-        String rel = uri.substring("artifact:".length());
+        if (uri == null || !uri.startsWith(ArtifactStore.SCHEME)) {
+            throw new IllegalArgumentException("artifact URIs look like artifact:relative/path, got " + uri);
+        }
+        String rel = uri.substring(ArtifactStore.SCHEME.length());
         if (rel.isEmpty() || rel.startsWith("/") || rel.contains("\\")) throw new IllegalArgumentException("bad artifact path: " + uri);
-        Path p = root.resolve(rel).normalize();
-        if (!p.startsWith(root)) throw new IllegalArgumentException("artifact path escapes the store: " + uri);
-        return p;
+        try {
+            return store.resolve(uri);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("artifact path escapes the store: " + e.getMessage(), e);
+        }
     }
 
     public ArtifactFile describe(Path file) throws IOException {
-        return new ArtifactFile(file, "artifact:" + root.relativize(file).toString().replace('\\', '/'), sha256(file), Files.size(file));
-    }
-
-    public static String sha256(Path file) throws IOException {
-        MessageDigest md = digest();
-        try (InputStream in = new DigestInputStream(Files.newInputStream(file), md)) {
-            in.transferTo(java.io.OutputStream.nullOutputStream());
-        }
-        return HexFormat.of().formatHex(md.digest());
+        return new ArtifactFile(file, store.uri(file), Sha256.of(file), Files.size(file));
     }
 
     private static String sha256(float[] samples, int iterations) {
-        MessageDigest md = digest();
         java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(samples.length * 4 + 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
         for (float v : samples) b.putFloat(v);
         b.putInt(iterations);
-        md.update(b.flip());
-        return HexFormat.of().formatHex(md.digest());
-    }
-
-    private static MessageDigest digest() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return Sha256.of(b.array());
     }
 }

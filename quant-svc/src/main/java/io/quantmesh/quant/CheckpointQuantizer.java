@@ -1,5 +1,6 @@
 package io.quantmesh.quant;
 
+import io.quantmesh.core.store.Sha256;
 import io.quantmesh.core.recipe.Recipe;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -25,15 +26,11 @@ import io.quantmesh.core.tensor.Half;
 import io.quantmesh.core.tensor.Tensor;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -136,7 +133,7 @@ public final class CheckpointQuantizer {
                 if (listener != null) listener.layerDone(reports.size(), names.size(), layer.report());
             }
         }
-        Path written = write(model, sha256(hessians), layers, out, options);
+        Path written = write(model, Sha256.of(hessians), layers, out, options);
         return new Report(options.recipe(), written, List.copyOf(reports), filesSha256(written), System.nanoTime() - t0);
     }
 
@@ -359,19 +356,8 @@ public final class CheckpointQuantizer {
     public static Map<String, String> filesSha256(Path dir) throws IOException {
         Map<String, String> out = new LinkedHashMap<>();
         try (Stream<Path> s = Files.list(dir)) {
-            for (Path p : s.filter(Files::isRegularFile).sorted().toList()) out.put(p.getFileName().toString(), sha256(p));
+            for (Path p : s.filter(Files::isRegularFile).sorted().toList()) out.put(p.getFileName().toString(), Sha256.of(p));
         }
         return out;
-    }
-
-    public static String sha256(Path file) throws IOException {
-        try (InputStream in = Files.newInputStream(file)) {
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
-            byte[] buf = new byte[1 << 16];
-            for (int n; (n = in.read(buf)) > 0; ) md.update(buf, 0, n);
-            return HexFormat.of().formatHex(md.digest());
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }

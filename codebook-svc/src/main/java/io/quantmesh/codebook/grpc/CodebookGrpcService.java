@@ -1,5 +1,6 @@
 package io.quantmesh.codebook.grpc;
 
+import io.quantmesh.core.store.Sha256;
 import io.grpc.Context;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -250,7 +251,7 @@ public final class CodebookGrpcService extends CodebookServiceGrpc.CodebookServi
     private float[][] readArtifact(ArtifactRef ref, int k) throws IOException {
         Path p = cache.resolveArtifact(ref.getUri());
         if (!Files.isRegularFile(p)) throw Status.NOT_FOUND.withDescription("no artifact " + ref.getUri()).asRuntimeException();
-        if (!ref.getSha256().isEmpty() && !ref.getSha256().equalsIgnoreCase(CodebookCache.sha256(p))) {
+        if (!ref.getSha256().isEmpty() && !ref.getSha256().equalsIgnoreCase(Sha256.of(p))) {
             throw new IllegalArgumentException("artifact " + ref.getUri() + " does not match its sha256");
         }
         try (SafetensorsFile f = SafetensorsFile.open(p)) {

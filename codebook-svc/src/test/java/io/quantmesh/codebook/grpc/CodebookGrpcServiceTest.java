@@ -1,5 +1,6 @@
 package io.quantmesh.codebook.grpc;
 
+import io.quantmesh.core.store.Sha256;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -208,7 +209,7 @@ class CodebookGrpcServiceTest {
         t.put("weights", Tensor.ofFloats(w, n));
         java.nio.file.Files.createDirectories(store.resolve("jobs/1"));
         SafetensorsWriter.write(store.resolve("jobs/1/vectors.safetensors"), t, Map.of());
-        String sha = CodebookCache.sha256(store.resolve("jobs/1/vectors.safetensors"));
+        String sha = Sha256.of(store.resolve("jobs/1/vectors.safetensors"));
         CodebookInfo fromArtifact = stub.buildKMeansCodebook(req.toBuilder().clearInline()
                 .setArtifact(ArtifactRef.newBuilder().setUri("artifact:jobs/1/vectors.safetensors").setSha256(sha)).build());
         assertEquals("true", fromArtifact.getMetadataMap().get("weighted"));

@@ -1,5 +1,6 @@
 package io.quantmesh.quant.grpc;
 
+import io.quantmesh.core.store.Sha256;
 import io.grpc.Context;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -288,7 +289,7 @@ public final class QuantGrpcService extends QuantServiceGrpc.QuantServiceImplBas
                 });
         CheckpointManifest.Builder m = CheckpointManifest.newBuilder().setCheckpoint(artifacts.uri(report.out()))
                 .setLayers(report.layers().size()).setProxyLoss(report.proxyLoss()).setRecipe(recipe.name())
-                .setHessiansSha256(CheckpointQuantizer.sha256(hessians))
+                .setHessiansSha256(Sha256.of(hessians))
                 .setElapsedMs(TimeUnit.NANOSECONDS.toMillis(report.nanos()));
         for (Map.Entry<String, String> f : report.sha256().entrySet()) {
             Path file = report.out().resolve(f.getKey());
@@ -358,7 +359,7 @@ public final class QuantGrpcService extends QuantServiceGrpc.QuantServiceImplBas
     }
 
     private ArtifactRef ref(Path file) throws IOException {
-        return ArtifactRef.newBuilder().setUri(artifacts.uri(file)).setSha256(CheckpointQuantizer.sha256(file))
+        return ArtifactRef.newBuilder().setUri(artifacts.uri(file)).setSha256(Sha256.of(file))
                 .setSizeBytes(Files.size(file)).build();
     }
 

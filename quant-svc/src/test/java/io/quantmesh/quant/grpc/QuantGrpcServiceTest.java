@@ -1,5 +1,6 @@
 package io.quantmesh.quant.grpc;
 
+import io.quantmesh.core.store.Sha256;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.protobuf.ByteString;
 import io.grpc.Context;
@@ -199,7 +200,7 @@ class QuantGrpcServiceTest {
         assertEquals(0, r.getTensorsCount());
         assertEquals("artifact:jobs/1/layers/00013.safetensors", r.getArtifact().getUri());
         Path file = fx.path(r.getArtifact().getUri());
-        assertEquals(CheckpointQuantizer.sha256(file), r.getArtifact().getSha256());
+        assertEquals(Sha256.of(file), r.getArtifact().getSha256());
         assertEquals(Files.size(file), r.getArtifact().getSizeBytes());
         LayerArtifact.Read read = LayerArtifact.read(file, "model.layers.1.mlp.down_proj");
         assertEquals("13", read.metadata().get("layer_index"));
@@ -438,7 +439,7 @@ class QuantGrpcServiceTest {
         assertEquals(local.proxyLoss(), m.getProxyLoss());
         assertEquals(4.0, m.getIndexBitsPerWeight());
         assertTrue(m.getStoredBitsPerWeight() > 4.0 && m.getFileBitsPerWeight() > 4.0);
-        assertEquals(CheckpointQuantizer.sha256(fx.path(fx.hessians())), m.getHessiansSha256());
+        assertEquals(Sha256.of(fx.path(fx.hessians())), m.getHessiansSha256());
         // the directory exists now: again without replace_existing is ALREADY_EXISTS, with it the same bytes
         is(Status.Code.ALREADY_EXISTS, "jobs/1/ck", fails(() -> run(checkpoint("rtn-int4-g128", "artifact:jobs/1/ck").build())));
         var again = run(checkpoint("rtn-int4-g128", "jobs/1/ck").setKeepDense(".*self_attn\\.o_proj.*")
