@@ -298,13 +298,14 @@ public final class StageRunner implements AutoCloseable {
         }
     }
 
-    static String oneLine(Throwable e) {
-        // NIO's file exceptions carry only the path as their message: say what happened to it
+    /** An exception as the one-line reason a JobFailed carries; stages use it for the reasons they build too. */
+    public static String oneLine(Throwable e) {
+        // NIO's file exceptions without a reason carry only the path as their message: say what happened to it
         String m = switch (e) {
-            case java.nio.file.NoSuchFileException f -> "no such file: " + f.getFile();
-            case java.nio.file.AccessDeniedException f -> "access denied: " + f.getFile();
+            case java.nio.file.NoSuchFileException f when f.getReason() == null -> "no such file: " + f.getFile();
+            case java.nio.file.AccessDeniedException f when f.getReason() == null -> "access denied: " + f.getFile();
             default -> e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
         };
-        return m.replaceAll("\\s*[\\r\\n]+\\s*", " ").strip();
+        return m.replaceAll("\\s*\\R\\s*", " ").strip();
     }
 }

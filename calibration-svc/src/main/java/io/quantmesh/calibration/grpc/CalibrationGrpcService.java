@@ -91,25 +91,14 @@ public final class CalibrationGrpcService extends CalibrationServiceGrpc.Calibra
     private HessianJob.Spec spec(CollectHessiansRequest req) throws IOException {
         if (req.getModel().isBlank()) throw new IllegalArgumentException("model is required");
         if (req.getOutput().isBlank()) throw new IllegalArgumentException("output is required");
-        Path model = resolve(req.getModel(), "model");
-        Path output = resolve(req.getOutput(), "output");
+        Path model = artifacts.resolve(req.getModel(), "model");
+        Path output = artifacts.resolve(req.getOutput(), "output");
         if (Files.isDirectory(output)) {
             throw new IllegalArgumentException("output '" + req.getOutput() + "' is a directory");
         }
         return new HessianJob.Spec(model, req.getModel(), req.getCorporaList(),
                 req.hasSamples() ? req.getSamples() : null, req.hasSeqLen() ? req.getSeqLen() : null, req.getSeed(),
                 output);
-    }
-
-    /** The store's confinement errors, labelled with the request field ("model", "output"). */
-    private Path resolve(String ref, String what) {
-        String rel = ref.startsWith(ArtifactStore.SCHEME) ? ref.substring(ArtifactStore.SCHEME.length()) : ref;
-        if (rel.isBlank()) throw new IllegalArgumentException(what + " is required");
-        try {
-            return artifacts.resolve(ref);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(what + ": " + e.getMessage(), e);
-        }
     }
 
     private static CollectHessiansProgress.Builder progress(int done, int total, long tokens, long nanos) {

@@ -5,11 +5,12 @@ import io.quantmesh.calibration.Cancellation;
 import io.quantmesh.calibration.Corpora;
 import io.quantmesh.calibration.HessianCollector;
 import io.quantmesh.calibration.HessianJob;
-import io.quantmesh.core.recipe.Recipe;
 import io.quantmesh.core.store.ArtifactStore;
 import io.quantmesh.core.store.StoredArtifact;
 import io.quantmesh.mesh.BadInputException;
 import io.quantmesh.mesh.Emit;
+import io.quantmesh.mesh.JobSpecs;
+import io.quantmesh.mesh.StageRunner;
 import io.quantmesh.mesh.Stage;
 import io.quantmesh.mesh.Topic;
 import io.quantmesh.proto.v1.ArtifactRef;
@@ -23,7 +24,6 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.regex.Pattern;
 
 /**
  * calibration-svc on Kafka: a {@link JobSubmitted} → the job's Hessian artifact
@@ -34,7 +34,6 @@ import java.util.regex.Pattern;
  * The artifact is deterministic (no clock, host path or thread count goes in), so a redelivery rewrites equal bytes.
  */
 public final class CalibrationStage implements Stage<JobSubmitted> {
-    private static final Pattern JOB_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
 
     private final ArtifactStore store;
     private final HessianJob job;
@@ -86,14 +85,8 @@ public final class CalibrationStage implements Stage<JobSubmitted> {
     public List<Emit> handle(JobSubmitted event) throws Exception {
         long startedMs = System.currentTimeMillis();
         JobSpec spec = event.getSpec();
-        if (!JOB_ID.matcher(spec.getJobId()).matches()) {
-            throw new BadInputException("job id '" + spec.getJobId() + "' is not 1-128 of [A-Za-z0-9._-]");
-        }
-        try {
-            Recipe.named(spec.getRecipe());
-        } catch (IllegalArgumentException e) {
-            throw new BadInputException(e.getMessage());
-        }
+        JobSpecs.jobId(spec);
+        JobSpecs.recipe(spec);   // an unknown recipe fails before any calibration work
         Path model = resolve(spec.getModel(), "model");
         resolve(spec.getOutput(), "output");   // a checkpoint that could never be written fails now, not at the end
         if (!Files.isDirectory(model)) {
@@ -108,9 +101,9 @@ public final class CalibrationStage implements Stage<JobSubmitted> {
                     (done, total, tokens) -> {}, Cancellation.NONE));
         } catch (IllegalArgumentException e) {
             // HessianJob's bad input: bad sizes or corpora, a model it cannot open (corrupt files), too long a seq_len
-            throw new BadInputException(oneLine(e));
+            throw new BadInputException(StageRunner.oneLine(e));
         } catch (NoSuchFileException e) {
-            throw new BadInputException("model " + spec.getModel() + ": " + oneLine(e));
+            throw new BadInputException("model " + spec.getModel() + ": " + StageRunner.oneLine(e));
         }
         HessianJob.Result r = result[0];
         CalibrationCompleted done = CalibrationCompleted.newBuilder().setSpec(spec)
@@ -125,14 +118,9 @@ public final class CalibrationStage implements Stage<JobSubmitted> {
 
     private Path resolve(String uri, String what) {
         try {
-            return store.resolve(uri);
+            return store.resolve(uri, what);
         } catch (IllegalArgumentException e) {
-            throw new BadInputException(what + ": " + oneLine(e));
+            throw new BadInputException(StageRunner.oneLine(e));
         }
-    }
-
-    private static String oneLine(Exception e) {
-        String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-        return m.replaceAll("\\s*\\R\\s*", " ");
     }
 }

@@ -8,8 +8,8 @@ import io.quantmesh.core.parallel.Parallel;
 import io.quantmesh.core.recipe.Recipe;
 import io.quantmesh.core.store.ArtifactStore;
 import io.quantmesh.core.store.StoredArtifact;
-import io.quantmesh.mesh.BadInputException;
 import io.quantmesh.mesh.Emit;
+import io.quantmesh.mesh.JobSpecs;
 import io.quantmesh.mesh.Stage;
 import io.quantmesh.mesh.Topic;
 import io.quantmesh.proto.v1.ArtifactRef;
@@ -77,12 +77,7 @@ public final class CodebookStage implements Stage<CalibrationCompleted> {
     public List<Emit> handle(CalibrationCompleted event) throws Exception {
         long startedMs = System.currentTimeMillis();
         JobSpec spec = event.getSpec();
-        Recipe recipe;
-        try {
-            recipe = Recipe.named(spec.getRecipe());
-        } catch (IllegalArgumentException e) {
-            throw new BadInputException(e.getMessage());
-        }
+        Recipe recipe = JobSpecs.recipe(spec);
         CodebooksCompleted.Builder done = CodebooksCompleted.newBuilder().setSpec(spec).setHessians(event.getHessians());
         double buildSeconds = 0;
         for (String id : recipe.codebooks()) {

@@ -98,6 +98,21 @@ public final class ArtifactStore {
         return cur;
     }
 
+    /**
+     * {@link #resolve(String)} for a named field of a request or job ("model", "output"): a blank URI is
+     * "{@code <field> is required}", every other refusal is prefixed with the field, so the caller knows which URI
+     * was refused. IllegalArgumentException, as {@link #resolve(String)}.
+     */
+    public Path resolve(String uri, String field) {
+        String rel = uri == null ? "" : uri.startsWith(SCHEME) ? uri.substring(SCHEME.length()) : uri;
+        if (rel.isBlank()) throw new IllegalArgumentException(field + " is required");
+        try {
+            return resolve(uri);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(field + ": " + e.getMessage(), e);
+        }
+    }
+
     /** The {@code artifact:} URI of a path under the root. */
     public String uri(Path p) {
         Path a = p.toAbsolutePath().normalize();

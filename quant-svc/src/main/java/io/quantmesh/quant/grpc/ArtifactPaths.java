@@ -24,12 +24,7 @@ final class ArtifactPaths {
 
     /** The path {@code uri} names; {@code what} labels the error. Never creates anything. */
     Path resolve(String uri, String what) {
-        if (uri == null || uri.isBlank()) throw new IllegalArgumentException(what + " is required");
-        try {
-            return store.resolve(uri);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(what + ": " + e.getMessage(), e);
-        }
+        return store.resolve(uri, what);
     }
 
     /** Like {@link #resolve}, for inputs: NOT_FOUND's {@link NoSuchFileException} when nothing is there. */

@@ -1,11 +1,11 @@
 package io.quantmesh.quant.kafka;
 
 import io.quantmesh.core.checkpoint.HfCheckpoint;
-import io.quantmesh.core.recipe.Recipe;
 import io.quantmesh.core.store.ArtifactCorruptException;
 import io.quantmesh.core.store.ArtifactStore;
 import io.quantmesh.core.store.StoredArtifact;
 import io.quantmesh.mesh.BadInputException;
+import io.quantmesh.mesh.StageRunner;
 import io.quantmesh.proto.v1.ArtifactRef;
 import io.quantmesh.proto.v1.JobSpec;
 import io.quantmesh.proto.v1.Timing;
@@ -23,16 +23,6 @@ import java.util.regex.PatternSyntaxException;
  */
 final class JobArtifacts {
     private JobArtifacts() {}
-
-    private static final Pattern JOB_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
-
-    /** The job id, which names the job's directory in the store: one safe path segment. */
-    static String jobId(JobSpec spec) {
-        if (!JOB_ID.matcher(spec.getJobId()).matches()) {
-            throw new BadInputException("job id '" + spec.getJobId() + "' is not 1-128 of [A-Za-z0-9._-]");
-        }
-        return spec.getJobId();
-    }
 
     /** Where the worker of layer {@code index} writes its artifact; the planner and the assembler agree on it. */
     static String layerUri(String jobId, int index) {
@@ -65,14 +55,6 @@ final class JobArtifacts {
         }
     }
 
-    static Recipe recipe(JobSpec spec) {
-        try {
-            return Recipe.named(spec.getRecipe());
-        } catch (IllegalArgumentException e) {
-            throw new BadInputException(e.getMessage());
-        }
-    }
-
     /** spec.keep_dense as the CLI's --keep-dense pattern; empty = none. */
     static Pattern keepDense(JobSpec spec) {
         if (spec.getKeepDense().isEmpty()) return null;
@@ -87,9 +69,9 @@ final class JobArtifacts {
     /** A URI of the spec (model, output) as a path under the store; outside it is bad input. */
     static Path resolve(ArtifactStore store, String uri, String what) {
         try {
-            return store.resolve(uri);
+            return store.resolve(uri, what);
         } catch (IllegalArgumentException e) {
-            throw new BadInputException(what + ": " + e.getMessage());
+            throw new BadInputException(e.getMessage());
         }
     }
 
@@ -99,7 +81,7 @@ final class JobArtifacts {
         try {
             return HfCheckpoint.open(dir);
         } catch (IOException | RuntimeException e) {
-            throw new BadInputException("cannot open model " + spec.getModel() + ": " + oneLine(e));
+            throw new BadInputException("cannot open model " + spec.getModel() + ": " + StageRunner.oneLine(e));
         }
     }
 
@@ -113,7 +95,7 @@ final class JobArtifacts {
         } catch (IllegalArgumentException e) {
             throw new BadInputException(what + ": " + e.getMessage());
         } catch (ArtifactCorruptException e) {
-            throw new BadInputException(what + " " + ref.getUri() + " is corrupt: " + oneLine(e));
+            throw new BadInputException(what + " " + ref.getUri() + " is corrupt: " + StageRunner.oneLine(e));
         }
     }
 
@@ -129,10 +111,5 @@ final class JobArtifacts {
     static Timing timing(long startedMs, long computeNanos, String worker) {
         return Timing.newBuilder().setStartedMs(startedMs).setFinishedMs(System.currentTimeMillis())
                 .setComputeMs((computeNanos + 500_000) / 1_000_000).setWorker(worker).build();
-    }
-
-    static String oneLine(Throwable e) {
-        String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-        return m.replaceAll("\\s*\\R\\s*", " ");
     }
 }

@@ -11,6 +11,7 @@ import io.quantmesh.core.store.ArtifactStore;
 import io.quantmesh.core.store.StoredArtifact;
 import io.quantmesh.mesh.BadInputException;
 import io.quantmesh.mesh.Emit;
+import io.quantmesh.mesh.JobSpecs;
 import io.quantmesh.mesh.Stage;
 import io.quantmesh.mesh.Topic;
 import io.quantmesh.proto.v1.CheckpointQuantized;
@@ -73,7 +74,7 @@ public final class QuantAssembler implements Stage<QuantResult> {
     public List<Emit> handle(QuantResult result) throws Exception {
         long startedMs = System.currentTimeMillis();
         JobSpec spec = result.getSpec();
-        String job = JobArtifacts.jobId(spec);
+        String job = JobSpecs.jobId(spec);
         int count = result.getLayerCount();
         if (count < 1 || result.getLayerIndex() < 0 || result.getLayerIndex() >= count) {
             throw new BadInputException("layer " + result.getLayerIndex() + " of " + count + " is not a layer of the plan");
@@ -89,7 +90,7 @@ public final class QuantAssembler implements Stage<QuantResult> {
         }
         List<Path> files = new ArrayList<>(count);
         for (StoredArtifact d : digests) files.add(JobArtifacts.verified(artifacts, JobArtifacts.ref(d), "layer"));
-        Recipe recipe = JobArtifacts.recipe(spec);
+        Recipe recipe = JobSpecs.recipe(spec);
         Pattern keepDense = JobArtifacts.keepDense(spec);
         Path model = JobArtifacts.resolve(store, spec.getModel(), "model");
         Path out = JobArtifacts.resolve(store, spec.getOutput(), "output");

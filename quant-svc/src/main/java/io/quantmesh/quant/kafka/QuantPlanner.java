@@ -7,6 +7,7 @@ import io.quantmesh.core.safetensors.SafetensorsFile;
 import io.quantmesh.core.store.ArtifactStore;
 import io.quantmesh.mesh.BadInputException;
 import io.quantmesh.mesh.Emit;
+import io.quantmesh.mesh.JobSpecs;
 import io.quantmesh.mesh.Stage;
 import io.quantmesh.mesh.Topic;
 import io.quantmesh.proto.v1.CodebookArtifact;
@@ -64,8 +65,8 @@ public final class QuantPlanner implements Stage<CodebooksCompleted> {
     @Override
     public List<Emit> handle(CodebooksCompleted event) throws Exception {
         JobSpec spec = event.getSpec();
-        String job = JobArtifacts.jobId(spec);
-        Recipe recipe = JobArtifacts.recipe(spec);
+        String job = JobSpecs.jobId(spec);
+        Recipe recipe = JobSpecs.recipe(spec);
         Set<String> supplied = event.getCodebooksList().stream().map(CodebookArtifact::getId).collect(Collectors.toSet());
         for (String id : recipe.codebooks()) {
             if (!supplied.contains(id)) throw new BadInputException(recipe.name() + " needs codebook " + id + ", not supplied");

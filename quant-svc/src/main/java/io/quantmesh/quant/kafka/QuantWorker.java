@@ -12,6 +12,7 @@ import io.quantmesh.core.store.StoredArtifact;
 import io.quantmesh.core.tensor.Tensor;
 import io.quantmesh.mesh.BadInputException;
 import io.quantmesh.mesh.Emit;
+import io.quantmesh.mesh.JobSpecs;
 import io.quantmesh.mesh.Stage;
 import io.quantmesh.mesh.Topic;
 import io.quantmesh.proto.v1.CodebookArtifact;
@@ -96,8 +97,8 @@ public final class QuantWorker implements Stage<QuantTask>, AutoCloseable {
     public List<Emit> handle(QuantTask task) throws Exception {
         long startedMs = System.currentTimeMillis();
         JobSpec spec = task.getSpec();
-        JobArtifacts.jobId(spec);
-        Recipe recipe = JobArtifacts.recipe(spec);
+        JobSpecs.jobId(spec);
+        Recipe recipe = JobSpecs.recipe(spec);
         if (task.getLayerIndex() < 0 || task.getLayerIndex() >= task.getLayerCount()) {
             throw new BadInputException("layer index " + task.getLayerIndex() + " outside 0.." + (task.getLayerCount() - 1));
         }
