@@ -14,7 +14,7 @@ import java.util.Map;
 /**
  * One quantized layer as a standalone safetensors file: the quantized tensors of {@link QuantizedTensor#toTensors}
  * under {@value #PREFIX}{@code .}, its {@link LayerConfig} as JSON in {@code __metadata__}. This is what a quant
- * worker hands the assembler through the artifact store (docs/FORMAT.md §Layer artifacts); reading it back gives an
+ * worker hands the assembler through the artifact store (docs/FORMAT.md §6a); reading it back gives an
  * equal record, so an assembled checkpoint is byte-identical to one written in a single process.
  */
 public final class LayerArtifact {
